@@ -1,0 +1,103 @@
+# Holdfast: top-level, non-recursive Makefile.  Each folder contributes a
+# module.mk; objects land in build/, dependencies are tracked with -MMD -MP.
+#
+#   make              build build/holdfast, build/hfctl, build/hf-push
+#   make run          install what is missing, build, start the demo relay
+#   make check        install what is missing, build, run every test
+#   make bench        relay latency and CPU figures
+#   WERROR=1          turn warnings into errors
+#   SANITIZE=1        AddressSanitizer + UndefinedBehaviorSanitizer build
+#                     (objects go to build-asan/ so both builds coexist)
+
+CC ?= cc
+SHELL := /bin/bash
+
+ifeq ($(SANITIZE),1)
+B := build-asan
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+B := build
+SAN_FLAGS :=
+endif
+
+PKGS := glib-2.0 gobject-2.0 gio-2.0 gstreamer-1.0 gstreamer-base-1.0 \
+        gstreamer-app-1.0 gstreamer-rtp-1.0 gstreamer-sdp-1.0 \
+        gstreamer-video-1.0 libsoup-3.0 json-glib-1.0 srt
+TEST_PKGS := gstreamer-check-1.0
+
+# pkg-config is only consulted when a build needs it: `make deps` must run on
+# a machine that does not have it yet.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+        -Wformat=2 -Wshadow -Wpointer-arith -Wmissing-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARN) $(SAN_FLAGS) -I. \
+             -DHF_VERSION=\"$(VERSION)\" -DGST_USE_UNSTABLE_API $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
+
+LIBS_ALL :=
+BINS :=
+TESTS :=
+FUZZERS :=
+
+.PHONY: all deps run check check-unit check-e2e check-asan bench fuzz format clean
+all: $(B)/holdfast $(B)/hfctl $(B)/hf-push
+
+# On a machine that has never seen the project, the very first `make`, `make
+# run` or `make check` installs the Debian packages it lacks before anything
+# asks pkg-config for flags.  The check is quick and silent when all is there.
+ifeq ($(filter clean deps format,$(MAKECMDGOALS)),)
+ifneq ($(shell tools/install-deps.sh --check >/dev/null 2>&1 && echo ok),ok)
+$(info holdfast: installing missing Debian packages (tools/install-deps.sh))
+DEPS_LOG := $(shell tools/install-deps.sh >&2; echo $$?)
+ifneq ($(DEPS_LOG),0)
+$(error tools/install-deps.sh failed; run it by hand to see why)
+endif
+endif
+endif
+
+include ingest/module.mk
+include failover/module.mk
+include abr/module.mk
+include relay/module.mk
+include tools/module.mk
+include tests/module.mk
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Packages: tools/install-deps.sh --check is quick and silent when all is
+# there; otherwise it installs only what is missing.
+deps:
+	@tools/install-deps.sh
+
+run: all
+	tools/run-demo.sh $(B)
+
+check: all
+	$(MAKE) --no-print-directory check-unit
+	$(MAKE) --no-print-directory check-e2e
+ifneq ($(SANITIZE),1)
+	$(MAKE) --no-print-directory SANITIZE=1 check-asan
+endif
+
+bench: all
+	tools/bench.sh $(B)
+
+format:
+	clang-format -i --style=file $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,177 @@
+/* Holdfast ingest module: one source pipeline per input URL.
+ *
+ * An HfInput receives a live stream (SRT carrying MPEG-TS, RTP carrying
+ * MPEG-TS, or RTP elementary streams described by an SDP file), repairs
+ * what the jitter buffer can, parses it to access units (H.264 byte-stream,
+ * AAC/ADTS or Opus) and hands each one to a callback, on its own streaming
+ * thread.  It keeps live reception statistics and restarts itself when the
+ * source ends or fails (a pusher that disconnects, an origin that goes
+ * away), so a stream survives its pushers coming and going.
+ *
+ * Threads: hf_input_new/start/stop/free and the bus handling run on the
+ * control GMainContext that was the thread-default when hf_input_start()
+ * was called; the sample callback runs on GStreamer streaming threads;
+ * hf_input_get_stats() may be called from any thread.
+ */
+#ifndef HF_INGEST_H
+#define HF_INGEST_H
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+#define HF_INGEST_ERROR (hf_ingest_error_quark ())
+GQuark hf_ingest_error_quark (void);
+
+typedef enum
+{
+  HF_INGEST_ERROR_URL,          /* a URL that cannot be used */
+  HF_INGEST_ERROR_SDP,          /* an SDP file that cannot be used */
+  HF_INGEST_ERROR_PIPELINE      /* GStreamer refused to build or start */
+} HfIngestError;
+
+typedef enum
+{
+  HF_MEDIA_VIDEO,
+  HF_MEDIA_AUDIO
+} HfMediaKind;
+
+/* ---- URLs ------------------------------------------------------------- */
+
+typedef enum
+{
+  HF_URL_SRT,
+  HF_URL_RTP
+} HfUrlScheme;
+
+/* A parsed `srt://` or `rtp://` URL.  @host is "" when the URL names none
+ * (`srt://:9000`).  Query parameters are kept as given, last one wins. */
+typedef struct
+{
+  HfUrlScheme scheme;
+  gchar *host;
+  guint16 port;
+  GHashTable *params;           /* (element-type utf8 utf8) */
+} HfUrl;
+
+HfUrl *hf_url_parse (const gchar * text, GError ** error);
+void hf_url_free (HfUrl * url);
+const gchar *hf_url_param (const HfUrl * url, const gchar * key);
+/* Fails, naming the parameter, if @url has one that is not in @known
+ * (NULL-terminated). */
+gboolean hf_url_check_params (const HfUrl * url, const gchar * const *known,
+    GError ** error);
+/* Parses a decimal parameter in [min, max]; @value is left alone when the
+ * parameter is absent. */
+gboolean hf_url_param_int (const HfUrl * url, const gchar * key, gint min,
+    gint max, gint * value, GError ** error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HfUrl, hf_url_free)
+
+/* ---- Input specification ---------------------------------------------- */
+
+typedef enum
+{
+  HF_INPUT_SRT,                 /* srt://HOST:PORT?mode=..., MPEG-TS */
+  HF_INPUT_RTP_TS,              /* rtp://HOST:PORT, MPEG-TS over RTP */
+  HF_INPUT_RTP_SDP              /* rtp://HOST:PORT?sdp=FILE */
+} HfInputKind;
+
+typedef enum
+{
+  HF_SRT_CALLER,
+  HF_SRT_LISTENER
+} HfSrtMode;
+
+typedef struct
+{
+  HfInputKind kind;
+  gchar *url;
+  gchar *host;                  /* "" = any address */
+  guint16 port;
+  HfSrtMode srt_mode;
+  gchar *streamid;
+  gchar *passphrase;
+  gint latency_ms;              /* SRT latency, or RTP jitter-buffer latency */
+  gchar *sdp_path;
+} HfInputSpec;
+
+const gchar *hf_input_kind_to_string (HfInputKind kind);
+gboolean hf_input_spec_parse (const gchar * url, HfInputSpec * spec,
+    GError ** error);
+void hf_input_spec_clear (HfInputSpec * spec);
+/* UDP ports the input binds locally, in @ports (up to 8); returns the
+ * count.  For SDP inputs the media ports are known only if the SDP file can
+ * be read now. */
+guint hf_input_spec_local_ports (const HfInputSpec * spec, guint16 * ports);
+
+/* ---- SDP ---------------------------------------------------------------- */
+
+typedef struct
+{
+  HfMediaKind kind;
+  guint16 port;
+  guint payload;
+  gchar *encoding;              /* upper case: H264, MPEG4-GENERIC, OPUS, ... */
+  GstCaps *caps;                /* application/x-rtp caps for the jitter buffer */
+} HfSdpMedia;
+
+/* Reads the media of an SDP text: at most one video and one audio stream
+ * of a supported encoding.  (transfer full) array of HfSdpMedia. */
+GPtrArray *hf_sdp_parse_media (const guint8 * data, gsize size,
+    GError ** error);
+
+/* ---- Inputs ----------------------------------------------------------- */
+
+typedef enum
+{
+  HF_INPUT_STATE_IDLE,          /* started, nothing received yet */
+  HF_INPUT_STATE_LIVE,          /* packets arriving */
+  HF_INPUT_STATE_STALLED,       /* had packets, none for a while */
+  HF_INPUT_STATE_RESTARTING,    /* the source ended or failed; coming back */
+  HF_INPUT_STATE_STOPPED
+} HfInputState;
+
+const gchar *hf_input_state_to_string (HfInputState state);
+
+typedef struct
+{
+  HfInputState state;
+  guint64 packets;
+  guint64 bytes;
+  guint64 bitrate_bps;          /* over the last second */
+  gdouble loss_ratio;           /* over the last stats interval (about 1 s) */
+  guint64 packets_lost;         /* since start */
+  gdouble jitter_ms;
+  gdouble rtt_ms;               /* SRT only; < 0 when unknown */
+  gint64 last_packet_age_ms;    /* < 0 when nothing received yet */
+  guint64 malformed_packets;    /* dropped as not parseable */
+  guint64 restarts;
+  guint64 access_units;         /* frames handed on */
+} HfInputStats;
+
+typedef struct _HfInput HfInput;
+
+/* Called on a streaming thread for every access unit.  @sample holds the
+ * buffer, its caps and segment; the callee takes no ownership and must not
+ * block. */
+typedef void (*HfInputSampleFunc) (HfInput * input, HfMediaKind kind,
+    GstSample * sample, gpointer user_data);
+
+/* (transfer full).  @spec is copied. */
+HfInput *hf_input_new (const HfInputSpec * spec, const gchar * name,
+    guint index, HfInputSampleFunc func, gpointer user_data);
+gboolean hf_input_start (HfInput * input, GError ** error);
+/* Idempotent; after it returns no more samples are delivered. */
+void hf_input_stop (HfInput * input);
+void hf_input_free (HfInput * input);
+const gchar *hf_input_get_name (HfInput * input);
+guint hf_input_get_index (HfInput * input);
+const HfInputSpec *hf_input_get_spec (HfInput * input);
+/* Refreshes the windowed figures; call about once a second (control
+ * thread). */
+void hf_input_tick (HfInput * input, gint64 now_us);
+void hf_input_get_stats (HfInput * input, gint64 now_us,
+    HfInputStats * stats);
+
+G_END_DECLS
+#endif

@@ -1,0 +1,6 @@
+INGEST_SRCS := ingest/hf-url.c ingest/hf-rtpstats.c ingest/hf-input.c
+INGEST_OBJS := $(INGEST_SRCS:%.c=$(B)/%.o)
+
+$(B)/libhf-ingest.a: $(INGEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(AR) rcs $@ $^

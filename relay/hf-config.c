@@ -1,0 +1,446 @@
+/* Config loading: one GKeyFile INI, validated as a whole before anything
+ * starts, so that a bad file is refused with one clear message (naming its
+ * group and key) instead of a half-started relay.
+ *
+ *   [server]
+ *   http = 127.0.0.1:8080
+ *
+ *   [stream NAME]
+ *   inputs = srt://:9001?mode=listener;rtp://127.0.0.1:5004
+ *   input-names = primary;backup        (optional)
+ *   outputs = srt://:9000?mode=listener
+ *   input-timeout-ms = 500              (optional)
+ *
+ * Called on the control thread at start-up; no state of its own.
+ */
+#include "relay/hf-relay.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK (hf-config-error-quark, hf_config_error)
+
+#define HF_CONFIG_DEFAULT_HTTP "127.0.0.1:8080"
+#define HF_CONFIG_DEFAULT_INPUT_TIMEOUT_MS 500
+
+const gchar *
+hf_output_kind_to_string (HfOutputKind kind)
+{
+  switch (kind) {
+    case HF_OUTPUT_SRT_LISTENER:
+      return "srt-listener";
+    case HF_OUTPUT_SRT_CALLER:
+      return "srt-caller";
+    case HF_OUTPUT_RTP:
+      return "rtp";
+  }
+  return "unknown";
+}
+
+void
+hf_output_spec_clear (HfOutputSpec * spec)
+{
+  g_free (spec->url);
+  g_free (spec->host);
+  g_free (spec->passphrase);
+  g_free (spec->streamid);
+  memset (spec, 0, sizeof (*spec));
+}
+
+gboolean
+hf_output_spec_parse (const gchar * text, HfOutputSpec * spec, GError ** error)
+{
+  static const gchar *const srt_known[] = { "mode", "latency", "passphrase",
+    "streamid", NULL
+  };
+  static const gchar *const rtp_known[] = { NULL };
+  g_autoptr (HfUrl) url = NULL;
+  const gchar *mode, *pass;
+
+  memset (spec, 0, sizeof (*spec));
+  url = hf_url_parse (text, error);
+  if (!url)
+    return FALSE;
+  spec->url = g_strdup (text);
+  spec->host = g_strdup (url->host);
+  spec->port = url->port;
+  spec->latency_ms = 120;
+
+  if (url->scheme == HF_URL_RTP) {
+    spec->kind = HF_OUTPUT_RTP;
+    if (!hf_url_check_params (url, rtp_known, error))
+      goto fail;
+    if (!*spec->host) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "'%s': an RTP output needs the host to send to", text);
+      goto fail;
+    }
+    return TRUE;
+  }
+
+  if (!hf_url_check_params (url, srt_known, error))
+    goto fail;
+  mode = hf_url_param (url, "mode");
+  if (!mode || g_str_equal (mode, "listener")) {
+    spec->kind = HF_OUTPUT_SRT_LISTENER;
+  } else if (g_str_equal (mode, "caller")) {
+    spec->kind = HF_OUTPUT_SRT_CALLER;
+    if (!*spec->host) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "'%s': mode=caller needs a host to call", text);
+      goto fail;
+    }
+  } else {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "'%s': mode=%s: expected listener or caller", text, mode);
+    goto fail;
+  }
+  if (!hf_url_param_int (url, "latency", 0, 60000, &spec->latency_ms, error))
+    goto fail;
+  pass = hf_url_param (url, "passphrase");
+  if (pass && (strlen (pass) < 10 || strlen (pass) > 79)) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "'%s': passphrase: SRT needs 10 to 79 characters", text);
+    goto fail;
+  }
+  spec->passphrase = g_strdup (pass);
+  spec->streamid = g_strdup (hf_url_param (url, "streamid"));
+  return TRUE;
+
+fail:
+  hf_output_spec_clear (spec);
+  return FALSE;
+}
+
+static void
+hf_stream_config_free (gpointer p)
+{
+  HfStreamConfig *sc = p;
+  guint i;
+
+  for (i = 0; i < sc->n_inputs; i++)
+    hf_input_spec_clear (&sc->inputs[i]);
+  for (i = 0; i < sc->n_outputs; i++)
+    hf_output_spec_clear (&sc->outputs[i]);
+  g_free (sc->inputs);
+  g_free (sc->outputs);
+  g_strfreev (sc->input_names);
+  g_free (sc->name);
+  g_free (sc);
+}
+
+void
+hf_config_free (HfConfig * config)
+{
+  if (!config)
+    return;
+  g_free (config->http_host);
+  if (config->streams)
+    g_ptr_array_unref (config->streams);
+  g_free (config);
+}
+
+/* Prefixes @error's message with "[group] key: ". */
+static void
+hf_config_prefix (GError ** error, const gchar * group, const gchar * key)
+{
+  g_prefix_error (error, "[%s] %s: ", group, key);
+  if (*error) {
+    (*error)->domain = HF_CONFIG_ERROR;
+    (*error)->code = HF_CONFIG_ERROR_INVALID;
+  }
+}
+
+static gboolean
+hf_config_check_keys (GKeyFile * kf, const gchar * group,
+    const gchar * const *known, GError ** error)
+{
+  g_auto (GStrv) keys = g_key_file_get_keys (kf, group, NULL, NULL);
+  guint i;
+
+  for (i = 0; keys && keys[i]; i++) {
+    if (!g_strv_contains (known, keys[i])) {
+      g_autofree gchar *list = g_strjoinv (", ", (gchar **) known);
+
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[%s] %s: unknown key (known keys: %s)", group, keys[i], list);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
+/* Parses "HOST:PORT" (HOST may be a bracketed IPv6 literal). */
+static gboolean
+hf_config_parse_hostport (const gchar * text, gchar ** host, guint16 * port)
+{
+  const gchar *colon = strrchr (text, ':');
+  gchar *end = NULL;
+  gint64 p;
+
+  if (!colon || colon == text)
+    return FALSE;
+  p = g_ascii_strtoll (colon + 1, &end, 10);
+  if (!colon[1] || *end || p < 1 || p > 65535)
+    return FALSE;
+  if (text[0] == '[' && colon[-1] == ']')
+    *host = g_strndup (text + 1, colon - text - 2);
+  else
+    *host = g_strndup (text, colon - text);
+  *port = p;
+  return **host != '\0';
+}
+
+typedef struct
+{
+  guint16 port;
+  gchar *where;
+} HfPortUse;
+
+static void
+hf_port_use_free (gpointer p)
+{
+  HfPortUse *u = p;
+
+  g_free (u->where);
+  g_free (u);
+}
+
+/* Records that @where binds UDP port @port; fails if another place does. */
+static gboolean
+hf_config_claim_port (GPtrArray * used, guint16 port, const gchar * group,
+    const gchar * key, GError ** error)
+{
+  HfPortUse *u;
+  guint i;
+
+  for (i = 0; i < used->len; i++) {
+    u = g_ptr_array_index (used, i);
+    if (u->port == port) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[%s] %s: UDP port %u is already used by %s", group, key, port,
+          u->where);
+      return FALSE;
+    }
+  }
+  u = g_new0 (HfPortUse, 1);
+  u->port = port;
+  u->where = g_strdup_printf ("[%s] %s", group, key);
+  g_ptr_array_add (used, u);
+  return TRUE;
+}
+
+static gboolean
+hf_config_valid_name (const gchar * name)
+{
+  const gchar *p;
+
+  if (!*name || strlen (name) > 64)
+    return FALSE;
+  for (p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static HfStreamConfig *
+hf_config_load_stream (GKeyFile * kf, const gchar * group,
+    const gchar * name, GPtrArray * used_ports, GError ** error)
+{
+  static const gchar *const known[] = { "inputs", "input-names", "outputs",
+    "input-timeout-ms", NULL
+  };
+  HfStreamConfig *sc;
+  g_auto (GStrv) inputs = NULL;
+  g_auto (GStrv) outputs = NULL;
+  g_auto (GStrv) names = NULL;
+  gsize n_in = 0, n_out = 0, n_names = 0;
+  guint i, j;
+
+  if (!hf_config_valid_name (name)) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s]: a stream name is 1 to 64 letters, digits, '-', '_' or '.'",
+        group);
+    return NULL;
+  }
+  if (!hf_config_check_keys (kf, group, known, error))
+    return NULL;
+
+  inputs = g_key_file_get_string_list (kf, group, "inputs", &n_in, NULL);
+  if (!inputs || n_in == 0 || !*inputs[0]) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] inputs: missing; list at least one input URL, primary first",
+        group);
+    return NULL;
+  }
+  outputs = g_key_file_get_string_list (kf, group, "outputs", &n_out, NULL);
+
+  sc = g_new0 (HfStreamConfig, 1);
+  sc->name = g_strdup (name);
+  sc->input_timeout_ms = HF_CONFIG_DEFAULT_INPUT_TIMEOUT_MS;
+  sc->inputs = g_new0 (HfInputSpec, n_in);
+  sc->input_names = g_new0 (gchar *, n_in + 1);
+  sc->outputs = g_new0 (HfOutputSpec, n_out);
+
+  if (g_key_file_has_key (kf, group, "input-timeout-ms", NULL)) {
+    GError *err = NULL;
+    gint v = g_key_file_get_integer (kf, group, "input-timeout-ms", &err);
+
+    if (err || v < 50 || v > 60000) {
+      g_clear_error (&err);
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[%s] input-timeout-ms: expected a whole number from 50 to 60000",
+          group);
+      goto fail;
+    }
+    sc->input_timeout_ms = v;
+  }
+
+  names = g_key_file_get_string_list (kf, group, "input-names", &n_names,
+      NULL);
+  if (names && n_names != n_in) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] input-names: %" G_GSIZE_FORMAT " names for %" G_GSIZE_FORMAT
+        " inputs", group, n_names, n_in);
+    goto fail;
+  }
+
+  for (i = 0; i < n_in; i++) {
+    guint16 ports[8];
+    guint n_ports;
+
+    g_strstrip (inputs[i]);
+    if (!hf_input_spec_parse (inputs[i], &sc->inputs[i], error)) {
+      hf_config_prefix (error, group, "inputs");
+      goto fail;
+    }
+    sc->n_inputs++;
+    if (names) {
+      g_strstrip (names[i]);
+      if (!hf_config_valid_name (names[i])) {
+        g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+            "[%s] input-names: '%s' is not a valid name", group, names[i]);
+        goto fail;
+      }
+      sc->input_names[i] = g_strdup (names[i]);
+    } else if (i == 0) {
+      sc->input_names[i] = g_strdup ("primary");
+    } else if (i == 1) {
+      sc->input_names[i] = g_strdup ("backup");
+    } else {
+      sc->input_names[i] = g_strdup_printf ("backup%u", i);
+    }
+    for (j = 0; j < i; j++) {
+      if (g_str_equal (sc->input_names[j], sc->input_names[i])) {
+        g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+            "[%s] input-names: '%s' is used twice", group,
+            sc->input_names[i]);
+        goto fail;
+      }
+    }
+    n_ports = hf_input_spec_local_ports (&sc->inputs[i], ports);
+    for (j = 0; j < n_ports; j++)
+      if (!hf_config_claim_port (used_ports, ports[j], group, "inputs", error))
+        goto fail;
+  }
+
+  for (i = 0; i < n_out; i++) {
+    g_strstrip (outputs[i]);
+    if (!hf_output_spec_parse (outputs[i], &sc->outputs[i], error)) {
+      hf_config_prefix (error, group, "outputs");
+      goto fail;
+    }
+    sc->n_outputs++;
+    if (sc->outputs[i].kind == HF_OUTPUT_SRT_LISTENER &&
+        !hf_config_claim_port (used_ports, sc->outputs[i].port, group,
+            "outputs", error))
+      goto fail;
+  }
+  return sc;
+
+fail:
+  hf_stream_config_free (sc);
+  return NULL;
+}
+
+HfConfig *
+hf_config_load_data (const gchar * data, gsize length, GError ** error)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) err = NULL;
+  g_autoptr (HfConfig) config = NULL;
+  g_autoptr (GPtrArray) used_ports = g_ptr_array_new_with_free_func
+      (hf_port_use_free);
+  g_auto (GStrv) groups = NULL;
+  g_autofree gchar *http = NULL;
+  guint i;
+
+  if (!g_key_file_load_from_data (kf, data, length, G_KEY_FILE_NONE, &err)) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_PARSE,
+        "not a valid INI file: %s", err->message);
+    return NULL;
+  }
+
+  config = g_new0 (HfConfig, 1);
+  config->streams = g_ptr_array_new_with_free_func (hf_stream_config_free);
+
+  groups = g_key_file_get_groups (kf, NULL);
+  for (i = 0; groups[i]; i++) {
+    const gchar *g = groups[i];
+
+    if (g_str_equal (g, "server")) {
+      static const gchar *const known[] = { "http", NULL };
+
+      if (!hf_config_check_keys (kf, g, known, error))
+        return NULL;
+    } else if (g_str_has_prefix (g, "stream ")) {
+      const gchar *name = g + strlen ("stream ");
+      HfStreamConfig *sc;
+      guint k;
+
+      for (k = 0; k < config->streams->len; k++) {
+        HfStreamConfig *other = g_ptr_array_index (config->streams, k);
+
+        if (g_str_equal (other->name, name)) {
+          g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+              "[%s]: stream '%s' is defined twice", g, name);
+          return NULL;
+        }
+      }
+      sc = hf_config_load_stream (kf, g, name, used_ports, error);
+      if (!sc)
+        return NULL;
+      g_ptr_array_add (config->streams, sc);
+    } else {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[%s]: unknown group (expected [server] or [stream NAME])", g);
+      return NULL;
+    }
+  }
+
+  http = g_key_file_get_string (kf, "server", "http", NULL);
+  if (!http)
+    http = g_strdup (HF_CONFIG_DEFAULT_HTTP);
+  g_strstrip (http);
+  if (!hf_config_parse_hostport (http, &config->http_host, &config->http_port)) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[server] http: '%s' is not HOST:PORT", http);
+    return NULL;
+  }
+  if (config->streams->len == 0) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "no [stream NAME] group: nothing to relay");
+    return NULL;
+  }
+  return g_steal_pointer (&config);
+}
+
+HfConfig *
+hf_config_load_file (const gchar * path, GError ** error)
+{
+  g_autofree gchar *data = NULL;
+  gsize length;
+
+  if (!g_file_get_contents (path, &data, &length, error))
+    return NULL;
+  return hf_config_load_data (data, length, error);
+}

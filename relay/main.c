@@ -1,0 +1,123 @@
+/* holdfast: the relay daemon.
+ *
+ *   holdfast --config FILE
+ *
+ * Loads and validates the config (exit 2 with a message naming the group
+ * and key if it is wrong), starts every stream and the HTTP API, and runs
+ * the control GMainContext until SIGINT or SIGTERM, then stops cleanly.
+ */
+#include "relay/hf-relay.h"
+
+#include <glib-unix.h>
+#include <locale.h>
+
+GST_DEBUG_CATEGORY_STATIC (hf_main_debug);
+#define GST_CAT_DEFAULT hf_main_debug
+
+typedef struct
+{
+  GMainLoop *loop;
+  GPtrArray *streams;
+  gint signal_name;
+} HfDaemon;
+
+static gboolean
+hf_main_on_signal (gpointer user_data)
+{
+  HfDaemon *d = user_data;
+
+  g_printerr ("holdfast: stopping\n");
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+hf_main_tick (gpointer user_data)
+{
+  HfDaemon *d = user_data;
+  gint64 now = g_get_monotonic_time ();
+  guint i;
+
+  for (i = 0; i < d->streams->len; i++)
+    hf_stream_tick (g_ptr_array_index (d->streams, i), now);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree gchar *config_path = NULL;
+  gboolean version = FALSE;
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HfConfig) config = NULL;
+  HfDaemon d = { 0 };
+  HfApi *api;
+  guint i, tick;
+  GOptionEntry entries[] = {
+    {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+        "Config file (INI)", "FILE"},
+    {"version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version", NULL},
+    {NULL}
+  };
+
+  setlocale (LC_ALL, "");
+  ctx = g_option_context_new ("- live-stream relay");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_add_group (ctx, gst_init_get_option_group ());
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("holdfast: %s\n", error->message);
+    return 2;
+  }
+  if (version) {
+    g_print ("holdfast %s (GStreamer %s)\n", HF_VERSION,
+        gst_version_string ());
+    return 0;
+  }
+  if (!config_path) {
+    g_printerr ("holdfast: --config FILE is required\n");
+    return 2;
+  }
+  GST_DEBUG_CATEGORY_INIT (hf_main_debug, "hf-main", 0, "Holdfast daemon");
+
+  config = hf_config_load_file (config_path, &error);
+  if (!config) {
+    g_printerr ("holdfast: %s: %s\n", config_path, error->message);
+    return 2;
+  }
+
+  d.loop = g_main_loop_new (NULL, FALSE);
+  d.streams = g_ptr_array_new_with_free_func ((GDestroyNotify) hf_stream_free);
+  for (i = 0; i < config->streams->len; i++) {
+    HfStream *s = hf_stream_new (g_ptr_array_index (config->streams, i));
+
+    g_ptr_array_add (d.streams, s);
+    if (!hf_stream_start (s, &error)) {
+      g_printerr ("holdfast: %s\n", error->message);
+      g_ptr_array_unref (d.streams);
+      g_main_loop_unref (d.loop);
+      return 1;
+    }
+  }
+  api = hf_api_new (config->http_host, config->http_port, d.streams, &error);
+  if (!api) {
+    g_printerr ("holdfast: %s\n", error->message);
+    g_ptr_array_unref (d.streams);
+    g_main_loop_unref (d.loop);
+    return 1;
+  }
+  g_print ("holdfast %s: %u stream(s); API on http://%s:%u/api/v1/streams\n",
+      HF_VERSION, d.streams->len, config->http_host, config->http_port);
+
+  g_unix_signal_add (SIGINT, hf_main_on_signal, &d);
+  g_unix_signal_add (SIGTERM, hf_main_on_signal, &d);
+  tick = g_timeout_add (1000, hf_main_tick, &d);
+  g_main_loop_run (d.loop);
+
+  g_source_remove (tick);
+  hf_api_free (api);
+  g_ptr_array_unref (d.streams);
+  g_main_loop_unref (d.loop);
+  gst_deinit ();
+  return 0;
+}
