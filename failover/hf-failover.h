@@ -60,11 +60,14 @@ HfSwitch *hf_switch_new (guint n_inputs, gint64 input_timeout_us,
     HfSwitchOutputFunc output, HfSwitchNotifyFunc notify, gpointer user_data);
 void hf_switch_free (HfSwitch * sw);
 
-/* Streaming thread of input @input.  @sample is (transfer none).
+/* Streaming thread of input @input.  @sample is (transfer none).  @epoch
+ * identifies the input's session: when it changes, the input's timestamps
+ * start a new timeline and it is taken again at its next keyframe.
  * @now_us: monotonic arrival time; @out_now: the program's running time now,
  * which the output timeline must keep up with. */
-void hf_switch_push (HfSwitch * sw, guint input, HfMediaKind kind,
-    GstSample * sample, gint64 now_us, GstClockTime out_now);
+void hf_switch_push (HfSwitch * sw, guint input, guint epoch,
+    HfMediaKind kind, GstSample * sample, gint64 now_us,
+    GstClockTime out_now);
 
 /* The on-air input (-1 when none delivered within the timeout). */
 gint hf_switch_get_on_air (HfSwitch * sw, gint64 now_us);

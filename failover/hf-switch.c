@@ -26,6 +26,8 @@ typedef struct
   HfSelectInput sel;
   GstClockTimeDiff offset;      /* output = running time + offset */
   GstClockTime start_rt;        /* running time of the keyframe taken */
+  guint epoch;                  /* session of the input's timestamps */
+  gboolean seen;
 } HfSwitchInput;
 
 struct _HfSwitch
@@ -121,7 +123,7 @@ hf_switch_apply (GstClockTime rt, GstClockTimeDiff offset)
 }
 
 void
-hf_switch_push (HfSwitch * sw, guint idx, HfMediaKind kind,
+hf_switch_push (HfSwitch * sw, guint idx, guint epoch, HfMediaKind kind,
     GstSample * sample, gint64 now_us, GstClockTime out_now)
 {
   GstBuffer *in = gst_sample_get_buffer (sample);
@@ -143,6 +145,15 @@ hf_switch_push (HfSwitch * sw, guint idx, HfMediaKind kind,
 
   g_mutex_lock (&sw->lock);
   input = &sw->inputs[idx];
+  if (input->seen && input->epoch != epoch && sw->on_air == (gint) idx) {
+    /* The on-air input came back as a new session (a pusher reconnected):
+     * its timestamps are a new timeline, so it is taken again, at a
+     * keyframe, with a new offset. */
+    sw->on_air = -1;
+    GST_INFO ("on air: input %u started a new session", idx);
+  }
+  input->epoch = epoch;
+  input->seen = TRUE;
   if (kind == HF_MEDIA_VIDEO)
     input->sel.last_video_us = now_us;
 

@@ -167,6 +167,10 @@ void hf_input_free (HfInput * input);
 const gchar *hf_input_get_name (HfInput * input);
 guint hf_input_get_index (HfInput * input);
 const HfInputSpec *hf_input_get_spec (HfInput * input);
+/* Changes whenever the input's pipeline is rebuilt (a new pusher, a new
+ * connection): timestamps of a new epoch are on a new timeline.  Any
+ * thread. */
+guint hf_input_get_epoch (HfInput * input);
 /* Refreshes the windowed figures; call about once a second (control
  * thread). */
 void hf_input_tick (HfInput * input, gint64 now_us);

@@ -515,8 +515,7 @@ hf_input_make_jitterbuffer (HfInput * input)
   /* mode=none: keep arrival timestamps; we restamp downstream anyway.  A
    * short latency is enough to put reordered packets back in order on a
    * pass-through hop (rtpbin's 200 ms default is too much). */
-  g_object_set (jb, "latency", input->spec.latency_ms, "mode", 0,
-      "drop-on-latency", TRUE, NULL);
+  g_object_set (jb, "latency", input->spec.latency_ms, "mode", 0, NULL);
   return jb;
 }
 
@@ -845,6 +844,12 @@ guint
 hf_input_get_index (HfInput * input)
 {
   return input->index;
+}
+
+guint
+hf_input_get_epoch (HfInput * input)
+{
+  return (guint) g_atomic_int_get (&input->generation);
 }
 
 const HfInputSpec *

@@ -16,12 +16,29 @@
 GST_DEBUG_CATEGORY_STATIC (hf_api_debug);
 #define GST_CAT_DEFAULT hf_api_debug
 
+/* Requests are counted as bad when libsoup gives up on them before they
+ * reach hf_api_handle(): a request line or header it cannot parse (it
+ * answers 400, or just drops the message when the client has already
+ * hung up).  Each started message carries a small record; the record is
+ * settled when the message is destroyed.  The counters are reference
+ * counted so that messages outliving the API do not touch freed memory. */
+typedef struct _HfApiCounters
+{
+  gint bad_requests;            /* atomic */
+} HfApiCounters;
+
+typedef struct
+{
+  HfApiCounters *counters;      /* (owned) reference */
+  gboolean handled;
+} HfApiRequest;
+
 struct _HfApi
 {
   SoupServer *server;
   GPtrArray *streams;           /* (element-type HfStream) (transfer none) */
   guint64 requests;
-  guint64 bad_requests;
+  HfApiCounters *counters;
   gint64 started_us;
 };
 
@@ -104,7 +121,7 @@ hf_api_server (HfApi * api, SoupServerMessage * msg, gint64 now)
   json_builder_set_member_name (b, "http_requests");
   json_builder_add_int_value (b, api->requests);
   json_builder_set_member_name (b, "http_bad_requests");
-  json_builder_add_int_value (b, api->bad_requests);
+  json_builder_add_int_value (b, hf_api_get_bad_requests (api));
   json_builder_end_object (b);
   node = json_builder_get_root (b);
   hf_api_reply (msg, SOUP_STATUS_OK, node);
@@ -119,7 +136,11 @@ hf_api_handle (SoupServer * server, SoupServerMessage * msg, const char *path,
   const gchar *method = soup_server_message_get_method (msg);
   gint64 now = g_get_monotonic_time ();
   const gchar *prefix = "/api/v1/streams/";
+  HfApiRequest *req;
 
+  req = g_object_get_data (G_OBJECT (msg), "hf-request");
+  if (req)
+    req->handled = TRUE;
   api->requests++;
   if (g_strcmp0 (method, "GET") != 0 && g_strcmp0 (method, "HEAD") != 0) {
     soup_message_headers_replace (soup_server_message_get_response_headers
@@ -152,22 +173,29 @@ hf_api_handle (SoupServer * server, SoupServerMessage * msg, const char *path,
 }
 
 static void
-hf_api_request_finished (SoupServer * server, SoupServerMessage * msg,
-    gpointer user_data)
+hf_api_request_gone (gpointer data, GObject * where_the_object_was)
 {
-  HfApi *api = user_data;
+  HfApiRequest *req = data;
 
-  if (soup_server_message_get_status (msg) == SOUP_STATUS_BAD_REQUEST)
-    api->bad_requests++;
+  if (!req->handled) {
+    g_atomic_int_inc (&req->counters->bad_requests);
+    GST_DEBUG ("a request was not understood");
+  }
+  g_atomic_rc_box_release (req->counters);
+  g_free (req);
 }
 
+/* Control thread: a new request begins to be read. */
 static void
-hf_api_request_aborted (SoupServer * server, SoupServerMessage * msg,
+hf_api_request_started (SoupServer * server, SoupServerMessage * msg,
     gpointer user_data)
 {
   HfApi *api = user_data;
+  HfApiRequest *req = g_new0 (HfApiRequest, 1);
 
-  api->bad_requests++;
+  req->counters = g_atomic_rc_box_acquire (api->counters);
+  g_object_set_data (G_OBJECT (msg), "hf-request", req);
+  g_object_weak_ref (G_OBJECT (msg), hf_api_request_gone, req);
 }
 
 HfApi *
@@ -181,14 +209,13 @@ hf_api_new (const gchar * host, guint16 port, GPtrArray * streams,
   if (!hf_api_debug)
     GST_DEBUG_CATEGORY_INIT (hf_api_debug, "hf-api", 0, "Holdfast HTTP API");
   api->streams = streams;
+  api->counters = g_atomic_rc_box_new0 (HfApiCounters);
   api->started_us = g_get_monotonic_time ();
   api->server = soup_server_new ("server-header", "holdfast/" HF_VERSION,
       NULL);
   soup_server_add_handler (api->server, NULL, hf_api_handle, api, NULL);
-  g_signal_connect (api->server, "request-finished",
-      G_CALLBACK (hf_api_request_finished), api);
-  g_signal_connect (api->server, "request-aborted",
-      G_CALLBACK (hf_api_request_aborted), api);
+  g_signal_connect (api->server, "request-started",
+      G_CALLBACK (hf_api_request_started), api);
 
   if (g_str_equal (host, "*") || g_str_equal (host, "0.0.0.0"))
     addr = g_inet_address_new_any (G_SOCKET_FAMILY_IPV4);
@@ -224,11 +251,12 @@ hf_api_free (HfApi * api)
     soup_server_disconnect (api->server);
     g_object_unref (api->server);
   }
+  g_atomic_rc_box_release (api->counters);
   g_free (api);
 }
 
 guint64
 hf_api_get_bad_requests (HfApi * api)
 {
-  return api->bad_requests;
+  return (guint64) g_atomic_int_get (&api->counters->bad_requests);
 }

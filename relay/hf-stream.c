@@ -59,8 +59,9 @@ hf_stream_on_sample (HfInput * input, HfMediaKind kind, GstSample * sample,
   GstClockTime now = gst_clock_get_time (stream->clock);
   GstClockTime out_now = now > stream->base_time ? now - stream->base_time : 0;
 
-  hf_switch_push (stream->sw, hf_input_get_index (input), kind, sample,
-      g_get_monotonic_time (), out_now);
+  hf_switch_push (stream->sw, hf_input_get_index (input),
+      hf_input_get_epoch (input), kind, sample, g_get_monotonic_time (),
+      out_now);
 }
 
 /* Input streaming thread, switch lock held: queue into the program. */

@@ -1,0 +1,51 @@
+# Tests.  Unit tests are Check programs (linked with gstreamer-check-1.0
+# alone: it carries its own libcheck); fuzz targets build two ways: with
+# clang's libFuzzer (`make fuzz`, for long runs) and with a plain driver
+# that replays the seed corpus plus a bounded number of random mutations
+# (run by `make check`, under ASan+UBSan in the sanitizer pass).
+
+UNIT_TESTS := test-config test-rtpstats test-tsgop test-switch test-ratewindow
+FUZZ_TARGETS := fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats
+
+UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/tests/%)
+
+$(B)/tests/test-%: $(B)/tests/unit/test-%.o $(HF_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) -lm
+
+$(B)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
+
+$(B)/tests/fuzz-%: $(B)/tests/fuzz/fuzz-%.o $(B)/tests/fuzz/driver.o $(HF_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# Long fuzzing with libFuzzer (needs clang): make fuzz FUZZ_SECONDS=60
+FUZZ_SECONDS ?= 30
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang"; exit 1; }
+	@mkdir -p build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -I. $(PKG_CFLAGS) \
+	    -DHF_VERSION=\"fuzz\" -o build-fuzz/$$t tests/fuzz/$$t.c \
+	    $(INGEST_SRCS) $(RELAY_SRCS) $(FAILOVER_SRCS) $(ABR_SRCS) \
+	    $(PKG_LIBS) -lm || exit 1; \
+	  mkdir -p build-fuzz/corpus-$$t; \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t \
+	    tests/fuzz/corpus/$${t#fuzz-} || exit 1; \
+	done
+
+# Every unit test and every fuzz driver (seeds + FUZZ_RUNS mutations).
+FUZZ_RUNS ?= 20000
+check-unit: $(UNIT_BINS) $(FUZZ_BINS)
+	@tests/run-unit.sh $(B) "$(UNIT_TESTS)" "$(FUZZ_TARGETS)" $(FUZZ_RUNS)
+
+check-e2e: $(B)/holdfast $(B)/hf-push $(B)/hfctl
+	@tests/e2e/run.sh $(B)
+
+# The sanitizer pass: unit tests, fuzz drivers and the end-to-end tests
+# that throw garbage at the relay, in an ASan+UBSan build.
+check-asan: $(B)/holdfast $(B)/hf-push $(UNIT_BINS) $(FUZZ_BINS)
+	@tests/run-unit.sh $(B) "$(UNIT_TESTS)" "$(FUZZ_TARGETS)" $(FUZZ_RUNS)
+	@HF_E2E_ONLY="$(ASAN_E2E)" tests/e2e/run.sh $(B)
+ASAN_E2E ?= srt_push_pull garbage_does_not_hurt

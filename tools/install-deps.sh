@@ -17,7 +17,7 @@ PACKAGES=(
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-x gstreamer1.0-tools fonts-dejavu-core
   # test peers
-  ffmpeg srt-tools curl procps iproute2
+  ffmpeg srt-tools curl jq procps iproute2
 )
 
 missing=()

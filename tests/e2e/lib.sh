@@ -1,0 +1,94 @@
+# Shared helpers for the end-to-end tests: free ports, starting holdfast,
+# real ffmpeg pushers and viewers, and assertions.  Every process a test
+# starts is recorded and killed when the test ends; every wait is bounded.
+# Loopback only.
+
+HF_BUILD=${HF_BUILD:-build}
+HF_PIDS=()
+
+# free_ports N: prints the first of N consecutive UDP+TCP ports that are free.
+free_ports () {
+  local n=$1 base p ok
+  for _ in $(seq 1 200); do
+    base=$(( (RANDOM * 32768 + RANDOM) % 30000 + 20000 ))
+    ok=1
+    for p in $(seq "$base" $((base + n - 1))); do
+      if ss -Haun "sport = :$p" | grep -q . || ss -Hatn "sport = :$p" | grep -q .; then
+        ok=0; break
+      fi
+    done
+    if [ $ok = 1 ]; then echo "$base"; return 0; fi
+  done
+  return 1
+}
+
+bg () {  # bg LOGFILE CMD...: start in the background, remember the pid
+  local log=$1; shift
+  "$@" > "$log" 2>&1 &
+  HF_PIDS+=($!)
+}
+
+cleanup_pids () {
+  local p
+  for p in "${HF_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.2
+  for p in "${HF_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  HF_PIDS=()
+}
+
+# start_relay CONFIG HTTP_PORT [NAME]: starts holdfast, waits for its API.
+start_relay () {
+  local conf=$1 port=$2 name=${3:-relay}
+  bg "$T/$name.log" env GST_DEBUG="${GST_DEBUG:-hf-*:4}" GST_DEBUG_NO_COLOR=1 \
+    "$HF_BUILD/holdfast" --config "$conf"
+  HF_RELAY_PID=${HF_PIDS[-1]}
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$port/api/v1/server" > /dev/null && return 0
+    kill -0 "$HF_RELAY_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "holdfast did not come up:"; tail -5 "$T/$name.log"
+  return 1
+}
+
+# api PORT PATH: prints the JSON
+api () { curl -sf --max-time 3 "http://127.0.0.1:$1$2"; }
+
+# json FILTER: reads JSON on stdin, prints a jq filter's result.
+json () { jq -r "$1"; }
+
+# ff_push LOG FORMAT URL SECONDS [extra output args]: ffmpeg test pattern
+# and tone, H.264 (GOP 1 s) + AAC, paced in real time.
+ff_push () {
+  local log=$1 fmt=$2 url=$3 secs=$4; shift 4
+  bg "$log" timeout $((secs + 10)) ffmpeg -nostdin -v error -re \
+    -f lavfi -t "$secs" -i testsrc2=size=640x360:rate=30 \
+    -f lavfi -t "$secs" -i sine=frequency=440 \
+    -c:v libx264 -g 30 -tune zerolatency -preset ultrafast -b:v 1500k \
+    -c:a aac "$@" -f "$fmt" "$url"
+}
+
+# ff_view LOG URL SECONDS: decodes SECONDS of the video, one framecrc line a
+# frame in LOG.frames, errors in LOG.
+ff_view () {
+  local log=$1 url=$2 secs=$3
+  bg "$log" bash -c "timeout $((secs + 15)) ffmpeg -nostdin -v error \
+    -i '$url' -map 0:v:0 -t $secs -f framecrc - > '$log.frames'"
+}
+
+frames_in () { grep -vc '^#' "$1.frames" 2>/dev/null || echo 0; }
+
+# decode_errors LOG: decoder complaints (connection time-outs are not ours)
+decode_errors () { grep -vE 'Connection timed out|Immediate exit' "$1" 2>/dev/null | grep -E '\[(h264|aac|mpegts)|rror|orrupt|nvalid' ; }
+
+wait_pid () {  # wait_pid PID SECONDS
+  local pid=$1 secs=$2
+  for _ in $(seq 1 $((secs * 20))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+fail () { echo "FAIL: $*"; return 1; }

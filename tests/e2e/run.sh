@@ -1,0 +1,293 @@
+#!/usr/bin/env bash
+# End-to-end tests: real holdfast, real ffmpeg pushers and viewers, on
+# loopback, ports picked free at run time.  Each test bounds its own time.
+#
+#   tests/e2e/run.sh [BUILD_DIR]          all tests
+#   HF_E2E_ONLY="a b" tests/e2e/run.sh    some of them
+#
+# Prints one line per test and, last, "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+HF_BUILD=${1:-build}
+. tests/e2e/lib.sh
+export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0:detect_leaks=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
+export G_DEBUG=fatal-criticals
+
+ARTIFACTS=${HF_E2E_ARTIFACTS:-$PWD/$HF_BUILD/e2e}
+rm -rf "$ARTIFACTS"; mkdir -p "$ARTIFACTS"
+
+# 150 frames are pushed per 5 s; at least 95% must decode.
+MIN_FRAMES=143
+
+relay_conf () {  # relay_conf FILE HTTP INPUTS OUTPUTS
+  cat > "$1" <<EOC
+[server]
+http = 127.0.0.1:$2
+
+[stream main]
+inputs = $3
+outputs = $4
+EOC
+}
+
+# ---- tests -----------------------------------------------------------------
+
+# ffmpeg pushes SRT -> holdfast -> ffmpeg pulls SRT, decodes >= 95%, no error.
+test_srt_push_pull () {
+  local p; p=$(free_ports 3)
+  relay_conf "$T/r.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+2))" 5
+  sleep 0.3
+  ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 7
+  wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
+  local n; n=$(frames_in "$T/view")
+  echo "  viewer decoded $n/150 frames"
+  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
+  ! decode_errors "$T/view" || fail "decode errors"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  [ "$(json .on_air < "$T/stats.json")" = primary ] || fail "on_air is not primary"
+  [ "$(json .inputs[0].packets < "$T/stats.json")" -gt 500 ] || fail "input packets not counted"
+}
+
+# ffmpeg -f rtp_mpegts -> holdfast (RTCP on port+1) -> SRT viewer.
+test_rtp_ts () {
+  local p; p=$(free_ports 4)
+  relay_conf "$T/r.ini" "$p" "rtp://127.0.0.1:$((p+2))" \
+    "srt://127.0.0.1:$((p+1))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+1))" 5
+  sleep 0.3
+  ff_push "$T/push" rtp_mpegts "rtp://127.0.0.1:$((p+2))" 7
+  wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
+  local n; n=$(frames_in "$T/view")
+  echo "  viewer decoded $n/150 frames"
+  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
+  ! decode_errors "$T/view" || fail "decode errors"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  jq -e ".inputs[0].loss_ratio == 0 and .inputs[0].packets_lost == 0" "$T/stats.json" > /dev/null || fail "loss on loopback"
+}
+
+# H.264 and AAC as separate RTP streams described by ffmpeg's SDP file.
+test_rtp_sdp () {
+  local p; p=$(free_ports 6)
+  ffmpeg -nostdin -v error -f lavfi -t 0.1 -i testsrc2=size=640x360:rate=30 \
+    -f lavfi -t 0.1 -i sine -map 0:v -c:v libx264 -f rtp "rtp://127.0.0.1:$((p+2))" \
+    -map 1:a -c:a aac -f rtp "rtp://127.0.0.1:$((p+4))" -sdp_file "$T/in.sdp" \
+    > /dev/null 2>&1
+  relay_conf "$T/r.ini" "$p" "rtp://127.0.0.1:$((p+2))?sdp=$T/in.sdp" \
+    "srt://127.0.0.1:$((p+1))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+1))" 5
+  sleep 0.3
+  bg "$T/push" timeout 20 ffmpeg -nostdin -v error -re \
+    -f lavfi -t 7 -i testsrc2=size=640x360:rate=30 -f lavfi -t 7 -i sine \
+    -map 0:v -c:v libx264 -g 30 -tune zerolatency -preset ultrafast -b:v 1500k \
+    -f rtp "rtp://127.0.0.1:$((p+2))" -map 1:a -c:a aac -f rtp \
+    "rtp://127.0.0.1:$((p+4))" -sdp_file "$T/in.sdp"
+  wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
+  local n; n=$(frames_in "$T/view")
+  echo "  viewer decoded $n/150 frames"
+  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
+  ! decode_errors "$T/view" || fail "decode errors"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  [ "$(json .audio_frames_out < "$T/stats.json")" -gt 200 ] || fail "no audio relayed"
+}
+
+# pusher -> origin -> edge (SRT caller) -> viewer; and origin -> edge over RTP.
+test_origin_edge () {
+  local p; p=$(free_ports 10)
+  relay_conf "$T/origin.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener" \
+    "srt://127.0.0.1:$((p+2))?mode=listener;rtp://127.0.0.1:$((p+6))"
+  relay_conf "$T/edge.ini" "$((p+3))" "srt://127.0.0.1:$((p+2))?mode=caller" \
+    "srt://127.0.0.1:$((p+4))?mode=listener"
+  relay_conf "$T/edge2.ini" "$((p+5))" "rtp://127.0.0.1:$((p+6))" \
+    "srt://127.0.0.1:$((p+8))?mode=listener"
+  start_relay "$T/origin.ini" "$p" origin || return 1
+  start_relay "$T/edge.ini" "$((p+3))" edge || return 1
+  start_relay "$T/edge2.ini" "$((p+5))" edge2 || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+4))" 5
+  local v1=${HF_PIDS[-1]}
+  ff_view "$T/view2" "srt://127.0.0.1:$((p+8))" 5
+  local v2=${HF_PIDS[-1]}
+  sleep 0.3
+  ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 7
+  wait_pid "$v1" 20 && wait_pid "$v2" 20 || fail "viewers did not finish"
+  api "$((p+5))" /api/v1/streams/main > "$T/edge2.json"
+  local n n2; n=$(frames_in "$T/view"); n2=$(frames_in "$T/view2")
+  echo "  viewer via SRT edge decoded $n/150, via RTP edge $n2/150"
+  [ "$n" -ge $MIN_FRAMES ] || fail "SRT edge: only $n frames"
+  [ "$n2" -ge $MIN_FRAMES ] || fail "RTP edge: only $n2 frames"
+  ! decode_errors "$T/view" || fail "decode errors (SRT edge)"
+  ! decode_errors "$T/view2" || fail "decode errors (RTP edge)"
+  [ "$(api "$p" /api/v1/streams/main | json .outputs[0].viewers)" = 1 ] || fail "origin should see the edge as its one viewer"
+}
+
+# A pusher that leaves and comes back is accepted again; the viewer stays.
+test_pusher_reconnects () {
+  local p; p=$(free_ports 3)
+  relay_conf "$T/r.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+2))" 7
+  local viewer=${HF_PIDS[-1]}
+  sleep 0.3
+  ff_push "$T/push1" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 3
+  wait_pid "${HF_PIDS[-1]}" 15
+  sleep 0.5
+  ff_push "$T/push2" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 6
+  wait_pid "$viewer" 25 || fail "viewer did not finish"
+  local n; n=$(frames_in "$T/view")
+  echo "  one viewer decoded $n frames across two pusher sessions"
+  # 3 s of the first pusher, then at least 2 s of the second.
+  [ "$n" -ge 150 ] || fail "only $n frames: the second pusher was not relayed"
+  ! decode_errors "$T/view" || fail "decode errors"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  [ "$(json .inputs[0].restarts < "$T/stats.json")" -ge 1 ] || fail "no restart counted"
+  [ "$(json .outputs[0].connections_total < "$T/stats.json")" = 1 ] || fail "the viewer reconnected"
+}
+
+# Three viewers at once, one joining mid-stream (starts at a keyframe).
+test_three_viewers () {
+  local p; p=$(free_ports 3)
+  relay_conf "$T/r.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/v1" "srt://127.0.0.1:$((p+2))" 5; local a=${HF_PIDS[-1]}
+  ff_view "$T/v2" "srt://127.0.0.1:$((p+2))" 5; local b=${HF_PIDS[-1]}
+  sleep 0.3
+  ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 9
+  sleep 2.5
+  ff_view "$T/v3" "srt://127.0.0.1:$((p+2))" 5; local c=${HF_PIDS[-1]}
+  wait_pid "$a" 20 && wait_pid "$b" 20 && wait_pid "$c" 20 || fail "viewers did not finish"
+  local v n
+  for v in v1 v2 v3; do
+    n=$(frames_in "$T/$v")
+    echo "  $v decoded $n/150 frames"
+    [ "$n" -ge $MIN_FRAMES ] || fail "$v: only $n frames"
+    ! decode_errors "$T/$v" || fail "$v: decode errors"
+  done
+  # The late joiner's first frame is a keyframe: ffmpeg decoded from frame 0
+  # without a "non-existing PPS" complaint (checked above).
+}
+
+# Garbage to every input port and to the HTTP port: no crash, counted, and
+# the stream keeps flowing.
+test_garbage_does_not_hurt () {
+  local p; p=$(free_ports 8)
+  relay_conf "$T/r.ini" "$p" \
+    "srt://127.0.0.1:$((p+1))?mode=listener;rtp://127.0.0.1:$((p+3));rtp://127.0.0.1:$((p+5))?sdp=$T/none.sdp" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+2))" 5
+  local viewer=${HF_PIDS[-1]}
+  sleep 0.3
+  ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 7
+  sleep 1
+  local i port
+  for i in $(seq 1 300); do
+    for port in $((p+1)) $((p+2)) $((p+3)) $((p+4)) $((p+5)) $((p+6)); do
+      head -c $((RANDOM % 1400 + 1)) /dev/urandom > /dev/udp/127.0.0.1/$port 2>/dev/null
+    done
+    # RTP-looking packets (version 2, PT 33) with a payload that is not TS.
+    { printf '\x80\x21\x00\x01\x00\x00\x00\x01\x00\x00\x00\x01'; head -c 200 /dev/urandom; } \
+      > /dev/udp/127.0.0.1/$((p+3)) 2>/dev/null
+  done
+  for i in $(seq 1 20); do
+    head -c 3000 /dev/urandom > /dev/tcp/127.0.0.1/$p 2>/dev/null
+    printf 'BLAH /\x01\x02 HTTP/9.9\r\nHost\r\n\r\n' > /dev/tcp/127.0.0.1/$p 2>/dev/null
+  done
+  curl -s --max-time 2 -X POST "http://127.0.0.1:$p/api/v1/streams" > /dev/null
+  wait_pid "$viewer" 20 || fail "viewer did not finish"
+  kill -0 "$HF_RELAY_PID" || fail "holdfast died"
+  local n; n=$(frames_in "$T/view")
+  echo "  viewer decoded $n/150 frames through the garbage"
+  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
+  ! decode_errors "$T/view" || fail "decode errors"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  local bad; bad=$(json .inputs[1].malformed_packets < "$T/stats.json")
+  echo "  rtp input counted $bad malformed packets; server: $(api "$p" /api/v1/server | tr -d '\n ')"
+  [ "$bad" -gt 0 ] || fail "malformed RTP not counted"
+  [ "$(api "$p" /api/v1/server | json .http_bad_requests)" -gt 0 ] || fail "bad HTTP not counted"
+}
+
+# The API: stream list, one stream, 404 and 405 with JSON errors.
+test_api () {
+  local p; p=$(free_ports 3)
+  relay_conf "$T/r.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  [ "$(api "$p" /api/v1/streams | json .streams[0].name)" = main ] || fail "list"
+  [ "$(api "$p" /api/v1/streams/main | json .inputs[0].state)" = idle ] || fail "idle input"
+  local code
+  code=$(curl -s -o "$T/404.json" -w '%{http_code}' "http://127.0.0.1:$p/api/v1/streams/nope")
+  [ "$code" = 404 ] || fail "unknown stream gave $code"
+  [ "$(json .error < "$T/404.json")" = "no stream named 'nope'" ] || fail "404 body"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$p/api/v1/streams/main")
+  [ "$code" = 405 ] || fail "DELETE gave $code"
+}
+
+# A bad config is refused with exit code 2 and a message naming group+key.
+test_bad_config_refused () {
+  local p out rc; p=$(free_ports 2)
+  printf '[stream a]\ninputs = srt://:%s?mode=listener\nbogus = 1\n' "$p" > "$T/bad1.ini"
+  printf '[stream a]\ninputs = http://x:1\n' > "$T/bad2.ini"
+  printf '[stream a]\ninputs = rtp://127.0.0.1:%s;rtp://127.0.0.1:%s\n' "$p" "$((p+1))" > "$T/bad3.ini"
+  printf '[stream a]\noutputs = srt://:%s\n' "$p" > "$T/bad4.ini"
+  local f want
+  for f in "bad1:[stream a] bogus" "bad2:[stream a] inputs" "bad3:[stream a] inputs" "bad4:[stream a] inputs"; do
+    want=${f#*:}
+    out=$("$HF_BUILD/holdfast" --config "$T/${f%%:*}.ini" 2>&1); rc=$?
+    echo "  ${f%%:*}: exit $rc: $out"
+    [ $rc = 2 ] || fail "${f%%:*}: exit $rc, want 2"
+    [[ "$out" == *"$want"* ]] || fail "${f%%:*}: message does not name '$want'"
+  done
+}
+
+# hf-push (our own test streamer) -> holdfast over SRT and RTP.
+test_hf_push () {
+  local p; p=$(free_ports 5)
+  relay_conf "$T/r.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener;rtp://127.0.0.1:$((p+3))" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+2))" 4
+  local viewer=${HF_PIDS[-1]}
+  bg "$T/push" "$HF_BUILD/hf-push" "srt://127.0.0.1:$((p+1))" --width 640 --height 360 --duration 6 --label primary
+  bg "$T/push2" "$HF_BUILD/hf-push" "rtp://127.0.0.1:$((p+3))" --width 640 --height 360 --duration 6 --label backup
+  wait_pid "$viewer" 20 || fail "viewer did not finish"
+  local n; n=$(frames_in "$T/view")
+  echo "  viewer decoded $n/120 frames from hf-push"
+  [ "$n" -ge 114 ] || fail "only $n frames"
+  ! decode_errors "$T/view" || fail "decode errors"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  [ "$(json .inputs[1].state < "$T/stats.json")" = live ] || fail "RTP hf-push not live"
+}
+
+# ---- runner ------------------------------------------------------------------
+
+ALL=(srt_push_pull rtp_ts rtp_sdp origin_edge pusher_reconnects three_viewers
+     garbage_does_not_hurt api bad_config_refused hf_push)
+SELECTED=(${HF_E2E_ONLY:-${ALL[@]}})
+passed=0; failed=0; failures=()
+for t in "${SELECTED[@]}"; do
+  T="$ARTIFACTS/$t"; mkdir -p "$T"
+  start=$(date +%s%N)
+  echo "e2e: $t"
+  # Each test runs in a subshell with a hard time limit.
+  ( set +e; trap cleanup_pids EXIT; "test_$t" ) > "$T/output.txt" 2>&1 &
+  tp=$!
+  ( sleep 90; kill -TERM $tp 2>/dev/null; pkill -P $tp 2>/dev/null ) & wd=$!
+  wait $tp; rc=$?
+  kill $wd 2>/dev/null; wait $wd 2>/dev/null
+  sed 's/^/  /' "$T/output.txt" | grep -v '^  $' | head -20
+  if [ $rc = 0 ] && ! grep -q '^FAIL' "$T/output.txt"; then
+    passed=$((passed + 1)); echo "  ok ($(( ($(date +%s%N) - start) / 1000000 )) ms)"
+  else
+    failed=$((failed + 1)); failures+=("$t"); echo "  FAILED (logs in $T)"
+  fi
+done
+[ $failed = 0 ] || echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
