@@ -91,7 +91,7 @@ ifneq ($(SANITIZE),1)
 	$(MAKE) --no-print-directory SANITIZE=1 check-asan
 endif
 
-bench: all
+bench: all $(B)/hf-bench-latency
 	tools/bench.sh $(B)
 
 format:

@@ -69,6 +69,11 @@ void hf_switch_push (HfSwitch * sw, guint input, guint epoch,
     HfMediaKind kind, GstSample * sample, gint64 now_us,
     GstClockTime out_now);
 
+/* The program downstream was rebuilt: its timeline starts again.  The
+ * on-air input is taken again at its next keyframe, stamped from the new
+ * program's "now".  Any thread. */
+void hf_switch_restart (HfSwitch * sw);
+
 /* The on-air input (-1 when none delivered within the timeout). */
 gint hf_switch_get_on_air (HfSwitch * sw, gint64 now_us);
 void hf_switch_get_stats (HfSwitch * sw, HfSwitchStats * stats);

@@ -226,6 +226,16 @@ hf_switch_push (HfSwitch * sw, guint idx, guint epoch, HfMediaKind kind,
         "on-air input stopped delivering", sw->user_data);
 }
 
+void
+hf_switch_restart (HfSwitch * sw)
+{
+  g_mutex_lock (&sw->lock);
+  sw->on_air = -1;
+  sw->last_out_dts[0] = sw->last_out_dts[1] = GST_CLOCK_TIME_NONE;
+  sw->last_out_end[0] = sw->last_out_end[1] = GST_CLOCK_TIME_NONE;
+  g_mutex_unlock (&sw->lock);
+}
+
 gint
 hf_switch_get_on_air (HfSwitch * sw, gint64 now_us)
 {

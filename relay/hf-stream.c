@@ -37,11 +37,21 @@ struct _HfStream
   GPtrArray *outputs;           /* (element-type HfOutput) */
   HfSwitch *sw;
 
+  /* The program pipeline.  program_lock guards the pointers and base time
+   * that streaming threads use (taken under the switch's lock: never take
+   * the switch's lock while holding it).  The pipeline itself is built,
+   * watched and rebuilt on the control thread. */
+  GMutex program_lock;
   GstElement *program;
   GstElement *vsrc;
   GstElement *asrc;
   GstClock *clock;
   GstClockTime base_time;
+  guint program_watch;
+  GSource *rebuild_source;
+  guint64 program_restarts;
+  gchar *program_error;
+  GMainContext *context;
 
   GMutex fanout_lock;           /* guards gop and ts_* */
   HfTsGop gop;
@@ -57,7 +67,12 @@ hf_stream_on_sample (HfInput * input, HfMediaKind kind, GstSample * sample,
 {
   HfStream *stream = user_data;
   GstClockTime now = gst_clock_get_time (stream->clock);
-  GstClockTime out_now = now > stream->base_time ? now - stream->base_time : 0;
+  GstClockTime base, out_now;
+
+  g_mutex_lock (&stream->program_lock);
+  base = stream->base_time;
+  g_mutex_unlock (&stream->program_lock);
+  out_now = now > base ? now - base : 0;
 
   hf_switch_push (stream->sw, hf_input_get_index (input),
       hf_input_get_epoch (input), kind, sample, g_get_monotonic_time (),
@@ -70,11 +85,20 @@ hf_stream_on_switch_output (HfMediaKind kind, GstBuffer * buffer,
     GstCaps * caps, gpointer user_data)
 {
   HfStream *stream = user_data;
-  GstElement *src = kind == HF_MEDIA_VIDEO ? stream->vsrc : stream->asrc;
-  GstSample *sample = gst_sample_new (buffer, caps, NULL, NULL);
+  GstElement *src;
+  GstSample *sample;
 
+  g_mutex_lock (&stream->program_lock);
+  src = kind == HF_MEDIA_VIDEO ? stream->vsrc : stream->asrc;
+  if (src)
+    gst_object_ref (src);
+  g_mutex_unlock (&stream->program_lock);
+  if (!src)
+    return;                     /* the program is being rebuilt */
+  sample = gst_sample_new (buffer, caps, NULL, NULL);
   gst_app_src_push_sample (GST_APP_SRC (src), sample);
   gst_sample_unref (sample);
+  gst_object_unref (src);
 }
 
 static void
@@ -147,6 +171,7 @@ hf_stream_new (const HfStreamConfig * config)
   stream->outputs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       hf_output_free);
   g_mutex_init (&stream->fanout_lock);
+  g_mutex_init (&stream->program_lock);
   hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
   stream->sw = hf_switch_new (config->n_inputs,
       (gint64) config->input_timeout_ms * 1000, hf_stream_on_switch_output,
@@ -163,28 +188,37 @@ hf_stream_get_name (HfStream * stream)
   return stream->config->name;
 }
 
+static gboolean hf_stream_program_bus_cb (GstBus * bus, GstMessage * msg,
+    gpointer user_data);
+
+/* Control thread.  Builds and starts the program pipeline; on success the
+ * streaming threads see it at once. */
 static gboolean
 hf_stream_build_program (HfStream * stream, GError ** error)
 {
-  GstElement *mux, *sink;
+  GstElement *mux, *sink, *program, *vsrc, *asrc;
   GstAppSinkCallbacks cb = { 0 };
+  GstClockTime base;
+  GstBus *bus;
+  GSource *watch;
   g_autofree gchar *name = g_strdup_printf ("program-%s",
       stream->config->name);
 
-  stream->program = gst_pipeline_new (name);
-  stream->vsrc = gst_element_factory_make ("appsrc", "video");
-  stream->asrc = gst_element_factory_make ("appsrc", "audio");
+  program = gst_pipeline_new (name);
+  vsrc = gst_element_factory_make ("appsrc", "video");
+  asrc = gst_element_factory_make ("appsrc", "audio");
   mux = gst_element_factory_make ("mpegtsmux", "mux");
   sink = gst_element_factory_make ("appsink", "ts");
-  if (!stream->vsrc || !stream->asrc || !mux || !sink) {
+  if (!vsrc || !asrc || !mux || !sink) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
         "mpegtsmux or appsrc/appsink missing (gstreamer1.0-plugins-bad/base)");
+    gst_object_unref (program);
     return FALSE;
   }
-  g_object_set (stream->vsrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
+  g_object_set (vsrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
       "do-timestamp", FALSE, "block", FALSE, "max-bytes",
       (guint64) 64 * 1024 * 1024, "min-latency", (gint64) 0, NULL);
-  g_object_set (stream->asrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
+  g_object_set (asrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
       "do-timestamp", FALSE, "block", FALSE, "max-bytes",
       (guint64) 16 * 1024 * 1024, "min-latency", (gint64) 0, NULL);
   /* alignment=0: emit every packet at once.  With 7 the mux holds a partial
@@ -197,30 +231,136 @@ hf_stream_build_program (HfStream * stream, GError ** error)
   cb.new_sample = hf_stream_on_ts;
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cb, stream, NULL);
 
-  gst_bin_add_many (GST_BIN (stream->program), stream->vsrc, stream->asrc,
+  gst_bin_add_many (GST_BIN (program), vsrc, asrc,
       mux, sink, NULL);
-  if (!gst_element_link (stream->vsrc, mux) ||
-      !gst_element_link (stream->asrc, mux) || !gst_element_link (mux, sink)) {
+  if (!gst_element_link (vsrc, mux) ||
+      !gst_element_link (asrc, mux) || !gst_element_link (mux, sink)) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
         "cannot link the program mux");
+    gst_object_unref (program);
     return FALSE;
   }
 
   /* The program runs on the system clock with a base time fixed here, so
    * the switch can compute the program's "now" from any thread. */
-  stream->clock = gst_system_clock_obtain ();
-  gst_pipeline_use_clock (GST_PIPELINE (stream->program), stream->clock);
-  stream->base_time = gst_clock_get_time (stream->clock);
-  gst_element_set_base_time (stream->program, stream->base_time);
-  gst_element_set_start_time (stream->program, GST_CLOCK_TIME_NONE);
-  if (gst_element_set_state (stream->program, GST_STATE_PLAYING) ==
+  if (!stream->clock)
+    stream->clock = gst_system_clock_obtain ();
+  gst_pipeline_use_clock (GST_PIPELINE (program), stream->clock);
+  base = gst_clock_get_time (stream->clock);
+  gst_element_set_base_time (program, base);
+  gst_element_set_start_time (program, GST_CLOCK_TIME_NONE);
+
+  bus = gst_pipeline_get_bus (GST_PIPELINE (program));
+  watch = gst_bus_create_watch (bus);
+  g_source_set_callback (watch, (GSourceFunc) (void (*)(void))
+      hf_stream_program_bus_cb, stream, NULL);
+  stream->program_watch = g_source_attach (watch, stream->context);
+  g_source_unref (watch);
+  gst_object_unref (bus);
+
+  if (gst_element_set_state (program, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
         "the program pipeline would not start");
+    g_source_remove (stream->program_watch);
+    stream->program_watch = 0;
+    gst_element_set_state (program, GST_STATE_NULL);
+    gst_object_unref (program);
     return FALSE;
   }
+  g_mutex_lock (&stream->program_lock);
+  stream->program = program;
+  stream->vsrc = vsrc;
+  stream->asrc = asrc;
+  stream->base_time = base;
+  g_mutex_unlock (&stream->program_lock);
   return TRUE;
 }
+
+/* Control thread.  Stops and drops the program pipeline; streaming threads
+ * stop feeding it at once. */
+static void
+hf_stream_teardown_program (HfStream * stream)
+{
+  GstElement *program;
+
+  if (stream->rebuild_source) {
+    g_source_destroy (stream->rebuild_source);
+    g_source_unref (stream->rebuild_source);
+    stream->rebuild_source = NULL;
+  }
+  if (stream->program_watch) {
+    g_source_remove (stream->program_watch);
+    stream->program_watch = 0;
+  }
+  g_mutex_lock (&stream->program_lock);
+  program = stream->program;
+  stream->program = stream->vsrc = stream->asrc = NULL;
+  g_mutex_unlock (&stream->program_lock);
+  if (program) {
+    gst_element_set_state (program, GST_STATE_NULL);
+    gst_object_unref (program);
+  }
+}
+
+static gboolean
+hf_stream_rebuild_cb (gpointer user_data)
+{
+  HfStream *stream = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_source_unref (stream->rebuild_source);
+  stream->rebuild_source = NULL;
+  hf_stream_teardown_program (stream);
+  /* A new mux: joiners must not be given the old program's GOP. */
+  g_mutex_lock (&stream->fanout_lock);
+  hf_ts_gop_clear (&stream->gop);
+  hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
+  g_mutex_unlock (&stream->fanout_lock);
+  if (!hf_stream_build_program (stream, &error)) {
+    GST_ERROR ("stream %s: cannot rebuild the program: %s",
+        stream->config->name, error->message);
+    stream->rebuild_source = g_timeout_source_new (1000);
+  } else {
+    hf_switch_restart (stream->sw);
+    GST_INFO ("stream %s: program rebuilt", stream->config->name);
+    return G_SOURCE_REMOVE;
+  }
+  g_source_set_callback (stream->rebuild_source, hf_stream_rebuild_cb, stream,
+      NULL);
+  g_source_attach (stream->rebuild_source, stream->context);
+  return G_SOURCE_REMOVE;
+}
+
+/* Control thread.  The mux refuses what it is given (e.g. the backup's audio
+ * is Opus where the primary's was AAC: MPEG-TS cannot change a stream's
+ * type): the program is rebuilt rather than left dead. */
+static gboolean
+hf_stream_program_bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
+{
+  HfStream *stream = user_data;
+  g_autoptr (GError) err = NULL;
+  g_autofree gchar *dbg = NULL;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ERROR)
+    return G_SOURCE_CONTINUE;
+  gst_message_parse_error (msg, &err, &dbg);
+  GST_ERROR ("stream %s: program error from %s: %s (%s); rebuilding",
+      stream->config->name, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
+      err->message, dbg ? dbg : "");
+  g_free (stream->program_error);
+  stream->program_error = g_strdup (err->message);
+  stream->program_restarts++;
+  if (!stream->rebuild_source) {
+    stream->rebuild_source = g_idle_source_new ();
+    g_source_set_callback (stream->rebuild_source, hf_stream_rebuild_cb,
+        stream, NULL);
+    g_source_attach (stream->rebuild_source, stream->context);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+
 
 gboolean
 hf_stream_start (HfStream * stream, GError ** error)
@@ -228,6 +368,7 @@ hf_stream_start (HfStream * stream, GError ** error)
   guint i;
 
   stream->started_us = g_get_monotonic_time ();
+  stream->context = g_main_context_ref_thread_default ();
   if (!hf_stream_build_program (stream, error))
     goto fail;
   for (i = 0; i < stream->config->n_outputs; i++) {
@@ -267,15 +408,15 @@ hf_stream_stop (HfStream * stream)
 
   for (i = 0; i < stream->inputs->len; i++)
     hf_input_stop (g_ptr_array_index (stream->inputs, i));
-  if (stream->program) {
-    gst_element_set_state (stream->program, GST_STATE_NULL);
-    gst_clear_object (&stream->program);
-    stream->vsrc = stream->asrc = NULL;
-  }
+  hf_stream_teardown_program (stream);
   g_mutex_lock (&stream->fanout_lock);
   g_ptr_array_set_size (stream->outputs, 0);
   g_mutex_unlock (&stream->fanout_lock);
   gst_clear_object (&stream->clock);
+  if (stream->context) {
+    g_main_context_unref (stream->context);
+    stream->context = NULL;
+  }
 }
 
 void
@@ -289,6 +430,8 @@ hf_stream_free (HfStream * stream)
   hf_switch_free (stream->sw);
   hf_ts_gop_clear (&stream->gop);
   g_mutex_clear (&stream->fanout_lock);
+  g_mutex_clear (&stream->program_lock);
+  g_free (stream->program_error);
   g_free (stream);
 }
 
@@ -390,6 +533,12 @@ hf_stream_to_json (HfStream * stream, gint64 now_us)
   hf_json_add_int (b, "program_bytes", ts_bytes);
   hf_json_add_int (b, "gop_cache_bytes", gop_bytes);
   hf_json_add_int (b, "keyframes_out", keyframes);
+  hf_json_add_int (b, "program_restarts", stream->program_restarts);
+  json_builder_set_member_name (b, "program_error");
+  if (stream->program_error)
+    json_builder_add_string_value (b, stream->program_error);
+  else
+    json_builder_add_null_value (b);
 
   json_builder_set_member_name (b, "inputs");
   json_builder_begin_array (b);
