@@ -5,6 +5,7 @@
 
 HF_BUILD=${HF_BUILD:-build}
 HF_PIDS=()
+HF_RELAYS=()
 
 # free_ports N: prints the first of N consecutive UDP+TCP ports that are free.
 free_ports () {
@@ -30,11 +31,15 @@ bg () {  # bg LOGFILE CMD...: start in the background, remember the pid
 
 cleanup_pids () {
   local p
+  # Relays first, gracefully: a sanitizer build reports leaks at exit.
+  for p in "${HF_RELAYS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${HF_RELAYS[@]}"; do wait_pid "$p" 15; done
   for p in "${HF_PIDS[@]}"; do kill "$p" 2>/dev/null; done
   sleep 0.2
   for p in "${HF_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
   wait 2>/dev/null
   HF_PIDS=()
+HF_RELAYS=()
 }
 
 # start_relay CONFIG HTTP_PORT [NAME]: starts holdfast, waits for its API.
@@ -43,6 +48,7 @@ start_relay () {
   bg "$T/$name.log" env GST_DEBUG="${GST_DEBUG:-hf-*:4}" GST_DEBUG_NO_COLOR=1 \
     "$HF_BUILD/holdfast" --config "$conf"
   HF_RELAY_PID=${HF_PIDS[-1]}
+  HF_RELAYS+=("$HF_RELAY_PID")
   for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$port/api/v1/server" > /dev/null && return 0
     kill -0 "$HF_RELAY_PID" 2>/dev/null || break

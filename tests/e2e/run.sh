@@ -281,7 +281,12 @@ for t in "${SELECTED[@]}"; do
   ( sleep 90; kill -TERM $tp 2>/dev/null; pkill -P $tp 2>/dev/null ) & wd=$!
   wait $tp; rc=$?
   kill $wd 2>/dev/null; wait $wd 2>/dev/null
-  sed 's/^/  /' "$T/output.txt" | grep -v '^  $' | head -20
+  # Any sanitizer report in a relay's log fails the test.
+  if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.log > /dev/null 2>&1; then
+    echo "FAIL: sanitizer report in $(grep -l -E 'Sanitizer|runtime error:' "$T"/*.log | tr '\n' ' ')" >> "$T/output.txt"
+    grep -h -A12 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$T"/*.log | head -40 >> "$T/output.txt"
+  fi
+  sed 's/^/  /' "$T/output.txt" | grep -v '^  $' | head -40
   if [ $rc = 0 ] && ! grep -q '^FAIL' "$T/output.txt"; then
     passed=$((passed + 1)); echo "  ok ($(( ($(date +%s%N) - start) / 1000000 )) ms)"
   else
