@@ -94,10 +94,17 @@ endif
 bench: all $(B)/hf-bench-latency
 	tools/bench.sh $(B)
 
+# GStreamer's own formatting (its gst-indent settings of GNU indent).
 format:
-	clang-format -i --style=file $$(git ls-files '*.c' '*.h')
+	@command -v indent >/dev/null || { echo "make format needs GNU indent (apt-get install indent)"; exit 1; }
+	indent --braces-on-if-line --case-brace-indentation0 --case-indentation2 \
+	  --braces-after-struct-decl-line --line-length80 --no-tabs --cuddle-else \
+	  --dont-line-up-parentheses --continuation-indentation4 --honour-newlines \
+	  --tab-size8 --indent-level2 --leave-preprocessor-space \
+	  $$(git ls-files '*.c' '*.h')
+	@find . -name '*.c~' -o -name '*.h~' | xargs rm -f
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

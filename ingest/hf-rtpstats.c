@@ -42,6 +42,7 @@ hf_rtp_stats_init (HfRtpStats * s, guint clock_rate)
 {
   memset (s, 0, sizeof (*s));
   s->clock_rate = clock_rate ? clock_rate : 90000;
+  s->bad_seq = G_MAXUINT32;     /* no 16-bit sequence number matches */
 }
 
 static void
@@ -101,8 +102,11 @@ hf_rtp_stats_update (HfRtpStats * s, guint16 seq, guint32 rtp_ts,
     guint64 ext_old = hf_rtp_stats_ext_max (s);
     guint64 k;
 
-    for (k = 1; k < udelta && k < HF_RTP_STATS_HISTORY; k++)
-      hf_rtp_stats_clear_bit (s, ext_old + k);
+    if (udelta >= HF_RTP_STATS_HISTORY)
+      memset (s->seen, 0, sizeof (s->seen));
+    else
+      for (k = 1; k < udelta; k++)
+        hf_rtp_stats_clear_bit (s, ext_old + k);
     if (seq < s->max_seq)
       s->cycles += 1u << 16;
     s->max_seq = seq;
@@ -129,12 +133,25 @@ hf_rtp_stats_update (HfRtpStats * s, guint16 seq, guint32 rtp_ts,
     s->received++;
     s->reordered++;
     hf_rtp_stats_update_jitter (s, rtp_ts, arrival_us);
+  } else if (seq != s->bad_seq) {
+    /* A big jump, or a packet far behind: ignore it unless the next packet
+     * follows it (RFC 3550 A.1), so one stale packet does not restart the
+     * count. */
+    s->bad_seq = (guint16) (seq + 1);
+    s->stale++;
   } else {
-    /* A big jump: the sender restarted.  Keep what was lost so far. */
+    /* Two packets in sequence after a jump: the sender restarted.  Keep
+     * what was lost so far; the new run starts at the first of the two,
+     * which was set aside as stale and now counts as received. */
     s->expected_before_restart = hf_rtp_stats_expected (s);
     s->restarts++;
-    hf_rtp_stats_start (s, seq);
-    s->received++;
+    s->stale--;
+    hf_rtp_stats_start (s, (guint16) (seq - 1));
+    s->max_seq = seq;
+    s->cycles = (seq == 0) ? (1u << 16) : 0;
+    hf_rtp_stats_test_and_set (s, hf_rtp_stats_ext_max (s));
+    s->received += 2;
+    s->bad_seq = G_MAXUINT32;
     s->have_transit = FALSE;
     hf_rtp_stats_update_jitter (s, rtp_ts, arrival_us);
   }

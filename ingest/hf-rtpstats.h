@@ -14,8 +14,9 @@ G_BEGIN_DECLS
 
 /* How far back duplicates are recognised, in sequence numbers. */
 #define HF_RTP_STATS_HISTORY 1024
-/* A jump larger than this (either way) restarts the sequence: the sender
- * restarted or another sender took the port (RFC 3550 A.1 MAX_DROPOUT). */
+/* A jump larger than this ahead, or more than MAX_MISORDER behind, is not
+ * in sequence: it restarts the count when the next packet follows it (the
+ * sender restarted), else it is ignored as stale (RFC 3550 A.1). */
 #define HF_RTP_STATS_MAX_DROPOUT 3000
 #define HF_RTP_STATS_MAX_MISORDER 100
 
@@ -30,6 +31,8 @@ typedef struct
   guint64 duplicates;
   guint64 reordered;            /* arrived after a higher sequence number */
   guint64 restarts;             /* sequence restarts (big jumps) */
+  guint64 stale;                /* far out of order, ignored */
+  guint32 bad_seq;              /* RFC 3550 A.1: a jump confirmed by seq+1 */
   guint64 expected_before_restart;      /* expected in earlier runs */
   /* Bitmap of the last HF_RTP_STATS_HISTORY extended sequence numbers. */
   guint8 seen[HF_RTP_STATS_HISTORY / 8];

@@ -362,6 +362,62 @@ fail:
   return NULL;
 }
 
+/* GKeyFile merges a group given twice and lets a repeated key's last value
+ * win, silently; an operator who pasted a stream twice must hear of it.  A
+ * small line scanner over the text finds both before GKeyFile parses it. */
+static gboolean
+hf_config_check_duplicates (const gchar * data, gsize length, GError ** error)
+{
+  g_autoptr (GHashTable) groups = g_hash_table_new_full (g_str_hash,
+      g_str_equal, g_free, (GDestroyNotify) g_hash_table_unref);
+  GHashTable *keys = NULL;
+  g_autofree gchar *group = NULL;
+  const gchar *p = data, *end = data + length;
+  guint line_no = 0;
+
+  while (p < end) {
+    const gchar *nl = memchr (p, '\n', end - p);
+    const gchar *line_end = nl ? nl : end;
+    g_autofree gchar *line = g_strndup (p, line_end - p);
+
+    line_no++;
+    p = nl ? nl + 1 : end;
+    g_strstrip (line);
+    if (!*line || *line == '#' || *line == ';')
+      continue;
+    if (*line == '[') {
+      gsize len = strlen (line);
+
+      if (len < 2 || line[len - 1] != ']')
+        continue;               /* GKeyFile reports it */
+      g_free (group);
+      group = g_strndup (line + 1, len - 2);
+      if (g_hash_table_contains (groups, group)) {
+        g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+            "[%s]: group defined twice (again on line %u)", group, line_no);
+        return FALSE;
+      }
+      keys = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_insert (groups, g_strdup (group), keys);
+    } else if (keys) {
+      const gchar *eq = strchr (line, '=');
+      g_autofree gchar *key = NULL;
+
+      if (!eq)
+        continue;               /* GKeyFile reports it */
+      key = g_strndup (line, eq - line);
+      g_strstrip (key);
+      if (g_hash_table_contains (keys, key)) {
+        g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+            "[%s] %s: set twice (again on line %u)", group, key, line_no);
+        return FALSE;
+      }
+      g_hash_table_add (keys, g_steal_pointer (&key));
+    }
+  }
+  return TRUE;
+}
+
 HfConfig *
 hf_config_load_data (const gchar * data, gsize length, GError ** error)
 {
@@ -379,6 +435,8 @@ hf_config_load_data (const gchar * data, gsize length, GError ** error)
         "not a valid INI file: %s", err->message);
     return NULL;
   }
+  if (!hf_config_check_duplicates (data, length, error))
+    return NULL;
 
   config = g_new0 (HfConfig, 1);
   config->streams = g_ptr_array_new_with_free_func (hf_stream_config_free);

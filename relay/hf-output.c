@@ -157,6 +157,10 @@ hf_output_add_json (HfOutput * out, JsonBuilder * b)
     json_builder_add_int_value (b, st.dropped_packets);
     json_builder_set_member_name (b, "dropped_viewers");
     json_builder_add_int_value (b, st.dropped_peers);
+    json_builder_set_member_name (b, "gop_replays");
+    json_builder_add_int_value (b, st.gop_replays);
+    json_builder_set_member_name (b, "gop_bytes_replayed");
+    json_builder_add_int_value (b, st.gop_bytes_replayed);
   } else {
     json_builder_set_member_name (b, "viewers");
     json_builder_add_int_value (b, g_atomic_int_get (&out->rtp_started));

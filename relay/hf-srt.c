@@ -429,6 +429,8 @@ hf_srt_output_send (HfSrtOutput * out, const guint8 * data, gsize size,
       }
       peer->pending = FALSE;
       g_atomic_int_add (&out->n_pending, -1);
+      out->stats.gop_replays++;
+      out->stats.gop_bytes_replayed += g_bytes_get_size (gop);
       ok = hf_srt_send_locked (out, peer, g_bytes_get_data (gop, NULL),
           g_bytes_get_size (gop));
     }

@@ -33,6 +33,8 @@ typedef struct
   guint64 packets_sent;         /* SRT messages */
   guint64 dropped_packets;      /* not sent: a peer's buffer was full */
   guint64 dropped_peers;        /* disconnected for being too slow */
+  guint64 gop_replays;          /* connections started from the GOP cache */
+  guint64 gop_bytes_replayed;
 } HfSrtStats;
 
 /* @host: local address (listener, "" = any) or peer (caller). */

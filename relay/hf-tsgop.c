@@ -170,7 +170,8 @@ hf_ts_gop_push (HfTsGop * g, const guint8 * data, gsize size)
     const guint8 *pkt = data + i;
     guint16 pid;
 
-    if (pkt[0] != 0x47) {
+    if (pkt[0] != 0x47 || ((pkt[3] & 0x20) && pkt[4] > 183)) {
+      /* No sync byte, or an adaptation field longer than the packet. */
       g->malformed++;
       continue;
     }

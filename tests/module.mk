@@ -31,7 +31,9 @@ fuzz:
 	    $(INGEST_SRCS) $(RELAY_SRCS) $(FAILOVER_SRCS) $(ABR_SRCS) \
 	    $(PKG_LIBS) -lm || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$t; \
-	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus-$$t \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus-$$t \
 	    tests/fuzz/corpus/$${t#fuzz-} || exit 1; \
 	done
 

@@ -149,7 +149,8 @@ test_pusher_reconnects () {
   [ "$(json .outputs[0].connections_total < "$T/stats.json")" = 1 ] || fail "the viewer reconnected"
 }
 
-# Three viewers at once, one joining mid-stream (starts at a keyframe).
+# Three viewers at once, one joining mid-stream (it must start at once, from
+# the cached GOP), and one leaving early without disturbing the others.
 test_three_viewers () {
   local p; p=$(free_ports 3)
   relay_conf "$T/r.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener" \
@@ -157,10 +158,26 @@ test_three_viewers () {
   start_relay "$T/r.ini" "$p" || return 1
   ff_view "$T/v1" "srt://127.0.0.1:$((p+2))" 5; local a=${HF_PIDS[-1]}
   ff_view "$T/v2" "srt://127.0.0.1:$((p+2))" 5; local b=${HF_PIDS[-1]}
+  ff_view "$T/leaver" "srt://127.0.0.1:$((p+2))" 1; local l=${HF_PIDS[-1]}
   sleep 0.3
   ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 9
   sleep 2.5
+  local replayed; replayed=$(api "$p" /api/v1/streams/main | json .outputs[0].gop_bytes_replayed)
+  local joined; joined=$(date +%s%N)
+  # Short probing: ffmpeg's default 5 s analysis would hide what we measure.
+  bg "$T/late" bash -c "timeout 10 ffmpeg -nostdin -v error -analyzeduration 500000 \
+    -probesize 200000 -i 'srt://127.0.0.1:$((p+2))' \
+    -map 0:v:0 -frames:v 1 -f framecrc - > '$T/late.frames'"
+  local late=${HF_PIDS[-1]}
   ff_view "$T/v3" "srt://127.0.0.1:$((p+2))" 5; local c=${HF_PIDS[-1]}
+  wait_pid "$late" 10
+  local first_ms=$(( ($(date +%s%N) - joined) / 1000000 ))
+  echo "  a late joiner decoded its first frame ${first_ms} ms after connecting"
+  [ "$(frames_in "$T/late")" = 1 ] || fail "late joiner decoded nothing"
+  [ "$first_ms" -lt 1500 ] || fail "late joiner waited $first_ms ms"
+  local now_replayed; now_replayed=$(api "$p" /api/v1/streams/main | json .outputs[0].gop_bytes_replayed)
+  echo "  it was sent $((now_replayed - replayed)) bytes of cached GOP on joining"
+  [ "$now_replayed" -gt "$replayed" ] || fail "no GOP replayed to the late joiner"
   wait_pid "$a" 20 && wait_pid "$b" 20 && wait_pid "$c" 20 || fail "viewers did not finish"
   local v n
   for v in v1 v2 v3; do
@@ -169,8 +186,31 @@ test_three_viewers () {
     [ "$n" -ge $MIN_FRAMES ] || fail "$v: only $n frames"
     ! decode_errors "$T/$v" || fail "$v: decode errors"
   done
-  # The late joiner's first frame is a keyframe: ffmpeg decoded from frame 0
-  # without a "non-existing PPS" complaint (checked above).
+  [ "$(frames_in "$T/leaver")" -ge 25 ] || fail "the early leaver got nothing"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  echo "  output: $(jq -c '.outputs[0] | {viewers, connections_total, dropped_packets}' "$T/stats.json")"
+  [ "$(json .outputs[0].connections_total < "$T/stats.json")" = 5 ] || fail "expected 5 connections"
+  [ "$(json .outputs[0].dropped_packets < "$T/stats.json")" = 0 ] || fail "packets dropped"
+}
+
+# SRT with encryption and a stream id on both sides of the relay.
+test_srt_passphrase () {
+  local p; p=$(free_ports 3) pass=holdfast-secret-1
+  relay_conf "$T/r.ini" "$p" \
+    "srt://127.0.0.1:$((p+1))?mode=listener&passphrase=$pass&latency=200" \
+    "srt://127.0.0.1:$((p+2))?mode=listener&passphrase=$pass"
+  start_relay "$T/r.ini" "$p" || return 1
+  # A viewer without the passphrase is refused; one with it decodes.
+  timeout 5 ffmpeg -nostdin -v error -i "srt://127.0.0.1:$((p+2))" -t 1 -f null - \
+    > "$T/nopass.log" 2>&1 && fail "a viewer without the passphrase got in"
+  ff_view "$T/view" "srt://127.0.0.1:$((p+2))?passphrase=$pass" 5
+  sleep 0.3
+  ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316&passphrase=$pass&streamid=cam1" 7
+  wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
+  local n; n=$(frames_in "$T/view")
+  echo "  encrypted viewer decoded $n/150 frames"
+  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
+  ! decode_errors "$T/view" || fail "decode errors"
 }
 
 # Garbage to every input port and to the HTTP port: no crash, counted, and
@@ -268,7 +308,7 @@ test_hf_push () {
 # ---- runner ------------------------------------------------------------------
 
 ALL=(srt_push_pull rtp_ts rtp_sdp origin_edge pusher_reconnects three_viewers
-     garbage_does_not_hurt api bad_config_refused hf_push)
+     srt_passphrase garbage_does_not_hurt api bad_config_refused hf_push)
 SELECTED=(${HF_E2E_ONLY:-${ALL[@]}})
 passed=0; failed=0; failures=()
 for t in "${SELECTED[@]}"; do
