@@ -3,7 +3,8 @@
  * RTP timestamp 32 bits, arrival delta 16 bits in units of 10 us) fed to
  * hf_rtp_stats_update() in order.  After every packet the figures must
  * hold together; abort() if they do not:
- *  - every packet counts once: received + duplicates = packets fed;
+ *  - every packet counts once: received + duplicates + stale = packets
+ *    fed (stale: far out of sequence and not confirmed, RFC 3550 A.1);
  *  - received <= expected, so lost = expected - received exactly;
  *  - expected never decreases; reordered <= received;
  *  - jitter is finite and >= 0.
@@ -43,7 +44,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     expected = hf_rtp_stats_expected (&s);
     lost = hf_rtp_stats_lost (&s);
     jitter = hf_rtp_stats_jitter_ms (&s);
-    if (s.received + s.duplicates != fed)
+    if (s.received + s.duplicates + s.stale != fed)
       abort ();
     if (s.received > expected || lost != expected - s.received)
       abort ();
