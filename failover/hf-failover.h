@@ -34,14 +34,14 @@ gint hf_select_on_air (const HfSelectInput * inputs, guint n_inputs,
 typedef struct _HfSwitch HfSwitch;
 
 /* Receives every restamped access unit of the program, in order, on the
- * streaming thread of the input on air.  @buffer and @caps are (transfer
- * none).  Called with the switch's lock held: it must only queue (appsrc
- * with block=false) and never call back into the switch. */
-typedef void (*HfSwitchOutputFunc) (HfMediaKind kind, GstBuffer * buffer,
-    GstCaps * caps, gpointer user_data);
+ * streaming thread of the input on air (@input).  @buffer and @caps are
+ * (transfer none).  Called with the switch's lock held: it must not block
+ * on anything that waits for the switch, and never call back into it. */
+typedef void (*HfSwitchOutputFunc) (HfMediaKind kind, guint input,
+    GstBuffer * buffer, GstCaps * caps, gpointer user_data);
 
-/* Told of every change of the on-air input (-1 = none), after the switch's
- * lock is released, on a streaming thread. */
+/* Told of every take of an input (@to) and what was on air before (@from,
+ * -1 = none), after the switch's lock is released, on a streaming thread. */
 typedef void (*HfSwitchNotifyFunc) (gint from, gint to, const gchar * reason,
     gpointer user_data);
 

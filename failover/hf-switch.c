@@ -212,7 +212,7 @@ hf_switch_push (HfSwitch * sw, guint idx, guint epoch, HfMediaKind kind,
       }
       /* Held lock: see HfSwitchOutputFunc; keeps the order of units from
        * two inputs' threads around a switch. */
-      sw->output (kind, out, caps, sw->user_data);
+      sw->output (kind, idx, out, caps, sw->user_data);
       gst_buffer_unref (out);
     }
   } else if (kind == HF_MEDIA_VIDEO && want == (gint) idx) {

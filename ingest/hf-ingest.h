@@ -171,6 +171,9 @@ const HfInputSpec *hf_input_get_spec (HfInput * input);
  * connection): timestamps of a new epoch are on a new timeline.  Any
  * thread. */
 guint hf_input_get_epoch (HfInput * input);
+/* TRUE when the current session carries an audio stream that is relayed.
+ * Any thread. */
+gboolean hf_input_has_audio (HfInput * input);
 /* Refreshes the windowed figures; call about once a second (control
  * thread). */
 void hf_input_tick (HfInput * input, gint64 now_us);

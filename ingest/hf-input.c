@@ -53,6 +53,7 @@ struct _HfInput
   gboolean running;
   gint generation;              /* bumped per pipeline; read atomically */
   gint draining;                /* atomic: the demuxer is flushing at EOS */
+  gint has_audio;               /* atomic: this session relays audio */
 
   GMutex stats_lock;            /* guards the figures below */
   HfRateWindow rate;
@@ -371,6 +372,8 @@ hf_input_demux_pad_added (GstElement * demux, GstPad * pad, gpointer user_data)
 
     if (gst_pad_link (pad, sinkpad) == GST_PAD_LINK_OK) {
       taken[kind] = TRUE;
+      if (kind == HF_MEDIA_AUDIO)
+        g_atomic_int_set (&input->has_audio, 1);
       GST_INFO ("input %s: relaying %" GST_PTR_FORMAT, input->name, caps);
     }
     gst_object_unref (sinkpad);
@@ -581,6 +584,8 @@ hf_input_build_rtp_sdp (HfInput * input, GError ** error)
 
     gst_bin_add_many (GST_BIN (input->pipeline), src, jb, depay, NULL);
     hf_input_add_probe (input, src, m->kind, FALSE);
+    if (m->kind == HF_MEDIA_AUDIO)
+      g_atomic_int_set (&input->has_audio, 1);
     es_caps = gst_caps_from_string (m->kind == HF_MEDIA_VIDEO ? "video/x-h264"
         : g_str_equal (m->encoding, "OPUS") ? "audio/x-opus" : "audio/mpeg");
     first = hf_input_make_parse_chain (input, es_caps, &kind);
@@ -630,6 +635,7 @@ hf_input_build_and_play (HfInput * input, GError ** error)
 
   input->pipeline = gst_pipeline_new (pname);
   g_atomic_int_set (&input->draining, 0);
+  g_atomic_int_set (&input->has_audio, 0);
   switch (input->spec.kind) {
     case HF_INPUT_SRT:
       ok = hf_input_build_srt (input, error);
@@ -844,6 +850,12 @@ guint
 hf_input_get_index (HfInput * input)
 {
   return input->index;
+}
+
+gboolean
+hf_input_has_audio (HfInput * input)
+{
+  return g_atomic_int_get (&input->has_audio) != 0;
 }
 
 guint

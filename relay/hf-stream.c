@@ -37,18 +37,24 @@ struct _HfStream
   GPtrArray *outputs;           /* (element-type HfOutput) */
   HfSwitch *sw;
 
-  /* The program pipeline.  program_lock guards the pointers and base time
-   * that streaming threads use (taken under the switch's lock: never take
-   * the switch's lock while holding it).  The pipeline itself is built,
-   * watched and rebuilt on the control thread. */
+  /* The program pipeline.  It is built when the switch takes an input at a
+   * keyframe, with an audio track only if that input carries audio (an
+   * audio pad that never gets data would stall the mux), and torn down to
+   * be built again when the mux fails or audio turns up later.
+   * program_lock guards the fields below; it is taken under the switch's
+   * lock, so never take the switch's lock while holding it. */
   GMutex program_lock;
   GstElement *program;
   GstElement *vsrc;
-  GstElement *asrc;
+  GstElement *asrc;             /* NULL in a video-only program */
+  GSource *program_watch;
+  gint rebuild_requested;       /* atomic */
+  /* Fixed at start: every program runs on the system clock with this base
+   * time, so the program's running time is one timeline for the life of
+   * the stream and the switch can stamp units before a program exists. */
   GstClock *clock;
   GstClockTime base_time;
-  guint program_watch;
-  GSource *rebuild_source;
+  GSource *rebuild_source;      /* control thread */
   guint64 program_restarts;
   gchar *program_error;
   GMainContext *context;
@@ -67,34 +73,53 @@ hf_stream_on_sample (HfInput * input, HfMediaKind kind, GstSample * sample,
 {
   HfStream *stream = user_data;
   GstClockTime now = gst_clock_get_time (stream->clock);
-  GstClockTime base, out_now;
-
-  g_mutex_lock (&stream->program_lock);
-  base = stream->base_time;
-  g_mutex_unlock (&stream->program_lock);
-  out_now = now > base ? now - base : 0;
+  GstClockTime out_now = now > stream->base_time ? now - stream->base_time :
+      0;
 
   hf_switch_push (stream->sw, hf_input_get_index (input),
       hf_input_get_epoch (input), kind, sample, g_get_monotonic_time (),
       out_now);
 }
 
-/* Input streaming thread, switch lock held: queue into the program. */
+static gboolean hf_stream_build_program_locked (HfStream * stream,
+    gboolean with_audio, GError ** error);
+static void hf_stream_request_rebuild (HfStream * stream, const gchar * why);
+
+/* Input streaming thread, switch lock held: queue into the program, which
+ * is built at the first keyframe after start or after a teardown (the
+ * switch only ever starts an input at a keyframe). */
 static void
-hf_stream_on_switch_output (HfMediaKind kind, GstBuffer * buffer,
+hf_stream_on_switch_output (HfMediaKind kind, guint input, GstBuffer * buffer,
     GstCaps * caps, gpointer user_data)
 {
   HfStream *stream = user_data;
-  GstElement *src;
+  GstElement *src = NULL;
   GstSample *sample;
+  gboolean rebuild = FALSE;
 
   g_mutex_lock (&stream->program_lock);
-  src = kind == HF_MEDIA_VIDEO ? stream->vsrc : stream->asrc;
-  if (src)
-    gst_object_ref (src);
+  if (!stream->program && kind == HF_MEDIA_VIDEO &&
+      !g_atomic_int_get (&stream->rebuild_requested)) {
+    g_autoptr (GError) error = NULL;
+    HfInput *in = g_ptr_array_index (stream->inputs, input);
+
+    if (!hf_stream_build_program_locked (stream, hf_input_has_audio (in),
+            &error))
+      GST_ERROR ("stream %s: cannot build the program: %s",
+          stream->config->name, error->message);
+  }
+  if (stream->program) {
+    src = kind == HF_MEDIA_VIDEO ? stream->vsrc : stream->asrc;
+    if (src)
+      gst_object_ref (src);
+    else
+      rebuild = TRUE;           /* audio, and the program has no track */
+  }
   g_mutex_unlock (&stream->program_lock);
+  if (rebuild)
+    hf_stream_request_rebuild (stream, "the on-air input now has audio");
   if (!src)
-    return;                     /* the program is being rebuilt */
+    return;
   sample = gst_sample_new (buffer, caps, NULL, NULL);
   gst_app_src_push_sample (GST_APP_SRC (src), sample);
   gst_sample_unref (sample);
@@ -191,14 +216,14 @@ hf_stream_get_name (HfStream * stream)
 static gboolean hf_stream_program_bus_cb (GstBus * bus, GstMessage * msg,
     gpointer user_data);
 
-/* Control thread.  Builds and starts the program pipeline; on success the
- * streaming threads see it at once. */
+/* Streaming thread of the input being taken, program_lock held.  Builds and
+ * starts the program pipeline. */
 static gboolean
-hf_stream_build_program (HfStream * stream, GError ** error)
+hf_stream_build_program_locked (HfStream * stream, gboolean with_audio,
+    GError ** error)
 {
-  GstElement *mux, *sink, *program, *vsrc, *asrc;
+  GstElement *mux, *sink, *program, *vsrc, *asrc = NULL;
   GstAppSinkCallbacks cb = { 0 };
-  GstClockTime base;
   GstBus *bus;
   GSource *watch;
   g_autofree gchar *name = g_strdup_printf ("program-%s",
@@ -206,10 +231,11 @@ hf_stream_build_program (HfStream * stream, GError ** error)
 
   program = gst_pipeline_new (name);
   vsrc = gst_element_factory_make ("appsrc", "video");
-  asrc = gst_element_factory_make ("appsrc", "audio");
+  if (with_audio)
+    asrc = gst_element_factory_make ("appsrc", "audio");
   mux = gst_element_factory_make ("mpegtsmux", "mux");
   sink = gst_element_factory_make ("appsink", "ts");
-  if (!vsrc || !asrc || !mux || !sink) {
+  if (!vsrc || (with_audio && !asrc) || !mux || !sink) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
         "mpegtsmux or appsrc/appsink missing (gstreamer1.0-plugins-bad/base)");
     gst_object_unref (program);
@@ -218,9 +244,10 @@ hf_stream_build_program (HfStream * stream, GError ** error)
   g_object_set (vsrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
       "do-timestamp", FALSE, "block", FALSE, "max-bytes",
       (guint64) 64 * 1024 * 1024, "min-latency", (gint64) 0, NULL);
-  g_object_set (asrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
-      "do-timestamp", FALSE, "block", FALSE, "max-bytes",
-      (guint64) 16 * 1024 * 1024, "min-latency", (gint64) 0, NULL);
+  if (asrc)
+    g_object_set (asrc, "is-live", TRUE, "format", GST_FORMAT_TIME,
+        "do-timestamp", FALSE, "block", FALSE, "max-bytes",
+        (guint64) 16 * 1024 * 1024, "min-latency", (gint64) 0, NULL);
   /* alignment=0: emit every packet at once.  With 7 the mux holds a partial
    * group back until more data comes, which cuts the last frame short when
    * the input stops.  The SRT sender makes 1316-byte messages itself. */
@@ -231,10 +258,12 @@ hf_stream_build_program (HfStream * stream, GError ** error)
   cb.new_sample = hf_stream_on_ts;
   gst_app_sink_set_callbacks (GST_APP_SINK (sink), &cb, stream, NULL);
 
-  gst_bin_add_many (GST_BIN (program), vsrc, asrc,
-      mux, sink, NULL);
+  gst_bin_add_many (GST_BIN (program), vsrc, mux, sink, NULL);
+  if (asrc)
+    gst_bin_add (GST_BIN (program), asrc);
   if (!gst_element_link (vsrc, mux) ||
-      !gst_element_link (asrc, mux) || !gst_element_link (mux, sink)) {
+      (asrc && !gst_element_link (asrc, mux)) ||
+      !gst_element_link (mux, sink)) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
         "cannot link the program mux");
     gst_object_unref (program);
@@ -243,37 +272,33 @@ hf_stream_build_program (HfStream * stream, GError ** error)
 
   /* The program runs on the system clock with a base time fixed here, so
    * the switch can compute the program's "now" from any thread. */
-  if (!stream->clock)
-    stream->clock = gst_system_clock_obtain ();
   gst_pipeline_use_clock (GST_PIPELINE (program), stream->clock);
-  base = gst_clock_get_time (stream->clock);
-  gst_element_set_base_time (program, base);
+  gst_element_set_base_time (program, stream->base_time);
   gst_element_set_start_time (program, GST_CLOCK_TIME_NONE);
 
   bus = gst_pipeline_get_bus (GST_PIPELINE (program));
   watch = gst_bus_create_watch (bus);
   g_source_set_callback (watch, (GSourceFunc) (void (*)(void))
       hf_stream_program_bus_cb, stream, NULL);
-  stream->program_watch = g_source_attach (watch, stream->context);
-  g_source_unref (watch);
+  g_source_attach (watch, stream->context);
   gst_object_unref (bus);
 
   if (gst_element_set_state (program, GST_STATE_PLAYING) ==
       GST_STATE_CHANGE_FAILURE) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
         "the program pipeline would not start");
-    g_source_remove (stream->program_watch);
-    stream->program_watch = 0;
+    g_source_destroy (watch);
+    g_source_unref (watch);
     gst_element_set_state (program, GST_STATE_NULL);
     gst_object_unref (program);
     return FALSE;
   }
-  g_mutex_lock (&stream->program_lock);
   stream->program = program;
   stream->vsrc = vsrc;
   stream->asrc = asrc;
-  stream->base_time = base;
-  g_mutex_unlock (&stream->program_lock);
+  stream->program_watch = watch;
+  GST_INFO ("stream %s: program started (%s)", stream->config->name,
+      asrc ? "video and audio" : "video only");
   return TRUE;
 }
 
@@ -283,31 +308,35 @@ static void
 hf_stream_teardown_program (HfStream * stream)
 {
   GstElement *program;
+  GSource *watch;
 
   if (stream->rebuild_source) {
     g_source_destroy (stream->rebuild_source);
     g_source_unref (stream->rebuild_source);
     stream->rebuild_source = NULL;
   }
-  if (stream->program_watch) {
-    g_source_remove (stream->program_watch);
-    stream->program_watch = 0;
-  }
   g_mutex_lock (&stream->program_lock);
   program = stream->program;
+  watch = stream->program_watch;
   stream->program = stream->vsrc = stream->asrc = NULL;
+  stream->program_watch = NULL;
   g_mutex_unlock (&stream->program_lock);
+  if (watch) {
+    g_source_destroy (watch);
+    g_source_unref (watch);
+  }
   if (program) {
     gst_element_set_state (program, GST_STATE_NULL);
     gst_object_unref (program);
   }
 }
 
+/* Control thread: drop the program; the switch takes the on-air input
+ * again at its next keyframe and a new program is built then. */
 static gboolean
 hf_stream_rebuild_cb (gpointer user_data)
 {
   HfStream *stream = user_data;
-  g_autoptr (GError) error = NULL;
 
   g_source_unref (stream->rebuild_source);
   stream->rebuild_source = NULL;
@@ -317,19 +346,43 @@ hf_stream_rebuild_cb (gpointer user_data)
   hf_ts_gop_clear (&stream->gop);
   hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
   g_mutex_unlock (&stream->fanout_lock);
-  if (!hf_stream_build_program (stream, &error)) {
-    GST_ERROR ("stream %s: cannot rebuild the program: %s",
-        stream->config->name, error->message);
-    stream->rebuild_source = g_timeout_source_new (1000);
-  } else {
-    hf_switch_restart (stream->sw);
-    GST_INFO ("stream %s: program rebuilt", stream->config->name);
-    return G_SOURCE_REMOVE;
-  }
+  hf_switch_restart (stream->sw);
+  g_atomic_int_set (&stream->rebuild_requested, 0);
+  GST_INFO ("stream %s: program torn down; rebuilt at the next keyframe",
+      stream->config->name);
+  return G_SOURCE_REMOVE;
+}
+
+/* Control thread. */
+static void
+hf_stream_schedule_rebuild (HfStream * stream)
+{
+  if (stream->rebuild_source)
+    return;
+  stream->rebuild_source = g_idle_source_new ();
   g_source_set_callback (stream->rebuild_source, hf_stream_rebuild_cb, stream,
       NULL);
   g_source_attach (stream->rebuild_source, stream->context);
+}
+
+static gboolean
+hf_stream_schedule_rebuild_cb (gpointer user_data)
+{
+  hf_stream_schedule_rebuild (user_data);
   return G_SOURCE_REMOVE;
+}
+
+/* Any thread: ask the control thread to rebuild the program (once). */
+static void
+hf_stream_request_rebuild (HfStream * stream, const gchar * why)
+{
+  if (!g_atomic_int_compare_and_exchange (&stream->rebuild_requested, 0, 1))
+    return;
+  GST_INFO ("stream %s: program rebuild requested: %s", stream->config->name,
+      why);
+  stream->program_restarts++;
+  g_main_context_invoke (stream->context, hf_stream_schedule_rebuild_cb,
+      stream);
 }
 
 /* Control thread.  The mux refuses what it is given (e.g. the backup's audio
@@ -350,13 +403,7 @@ hf_stream_program_bus_cb (GstBus * bus, GstMessage * msg, gpointer user_data)
       err->message, dbg ? dbg : "");
   g_free (stream->program_error);
   stream->program_error = g_strdup (err->message);
-  stream->program_restarts++;
-  if (!stream->rebuild_source) {
-    stream->rebuild_source = g_idle_source_new ();
-    g_source_set_callback (stream->rebuild_source, hf_stream_rebuild_cb,
-        stream, NULL);
-    g_source_attach (stream->rebuild_source, stream->context);
-  }
+  hf_stream_request_rebuild (stream, err->message);
   return G_SOURCE_CONTINUE;
 }
 
@@ -369,8 +416,8 @@ hf_stream_start (HfStream * stream, GError ** error)
 
   stream->started_us = g_get_monotonic_time ();
   stream->context = g_main_context_ref_thread_default ();
-  if (!hf_stream_build_program (stream, error))
-    goto fail;
+  stream->clock = gst_system_clock_obtain ();
+  stream->base_time = gst_clock_get_time (stream->clock);
   for (i = 0; i < stream->config->n_outputs; i++) {
     g_autofree gchar *name = g_strdup_printf ("out%u", i);
     HfOutput *out = hf_output_new (&stream->config->outputs[i], name, error);

@@ -52,6 +52,23 @@ test_srt_push_pull () {
   [ "$(json .inputs[0].packets < "$T/stats.json")" -gt 500 ] || fail "input packets not counted"
 }
 
+# A pusher without audio: the program is built video-only (an audio track
+# that never gets data would stall the mux).
+test_video_only_input () {
+  local p; p=$(free_ports 3)
+  relay_conf "$T/r.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+2))" 5
+  sleep 0.3
+  ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 7 -an
+  wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
+  local n; n=$(frames_in "$T/view")
+  echo "  viewer decoded $n/150 frames of a video-only stream"
+  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
+  ! decode_errors "$T/view" || fail "decode errors"
+}
+
 # ffmpeg -f rtp_mpegts -> holdfast (RTCP on port+1) -> SRT viewer.
 test_rtp_ts () {
   local p; p=$(free_ports 4)
@@ -307,7 +324,7 @@ test_hf_push () {
 
 # ---- runner ------------------------------------------------------------------
 
-ALL=(srt_push_pull rtp_ts rtp_sdp origin_edge pusher_reconnects three_viewers
+ALL=(srt_push_pull video_only_input rtp_ts rtp_sdp origin_edge pusher_reconnects three_viewers
      srt_passphrase garbage_does_not_hurt api bad_config_refused hf_push)
 SELECTED=(${HF_E2E_ONLY:-${ALL[@]}})
 passed=0; failed=0; failures=()

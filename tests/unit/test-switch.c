@@ -103,8 +103,8 @@ hf_test_recorder_clear (HfTestRecorder * rec)
 
 /* Called by the switch, with its lock held. */
 static void
-hf_test_on_output (HfMediaKind kind, GstBuffer * buffer, GstCaps * caps,
-    gpointer user_data)
+hf_test_on_output (HfMediaKind kind, guint input, GstBuffer * buffer,
+    GstCaps * caps, gpointer user_data)
 {
   HfTestRecorder *rec = user_data;
   HfTestOut out;
