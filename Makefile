@@ -72,6 +72,14 @@ include relay/module.mk
 include tools/module.mk
 include tests/module.mk
 
+# Objects that print the version are rebuilt when `git describe` changes.
+.PHONY: FORCE
+$(B)/version.stamp: FORCE
+	@mkdir -p $(B)
+	@echo '$(VERSION)' | cmp -s - $@ 2>/dev/null || echo '$(VERSION)' > $@
+$(B)/tools/holdfast.o $(B)/tools/hf-push.o $(B)/tools/hfctl.o \
+  $(B)/relay/hf-api.o: $(B)/version.stamp
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

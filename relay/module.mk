@@ -9,6 +9,3 @@ $(B)/libhf-relay.a: $(RELAY_OBJS)
 # Link order: a library before the ones it uses.
 HF_LIBS := $(B)/libhf-relay.a $(B)/libhf-failover.a $(B)/libhf-ingest.a \
            $(B)/libhf-abr.a
-
-$(B)/holdfast: $(B)/relay/main.o $(HF_LIBS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm

@@ -1,3 +1,8 @@
+# The daemon's command line lives here with the other main()s; the daemon
+# itself is the relay/ library.
+$(B)/holdfast: $(B)/tools/holdfast.o $(HF_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
 $(B)/hf-push: $(B)/tools/hf-push.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

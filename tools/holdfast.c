@@ -70,7 +70,7 @@ main (int argc, char **argv)
     return 2;
   }
   if (version) {
-    g_print ("holdfast %s (GStreamer %s)\n", HF_VERSION,
+    g_print ("holdfast %s (%s)\n", HF_VERSION,
         gst_version_string ());
     return 0;
   }
