@@ -20,6 +20,15 @@ rm -rf "$ARTIFACTS"; mkdir -p "$ARTIFACTS"
 # 150 frames are pushed per 5 s; at least 95% must decode.
 MIN_FRAMES=143
 
+# check_viewer LOG MIN "MESSAGE with %n": prints MESSAGE with the number of
+# frames the viewer decoded; fails unless at least MIN, with no decode error.
+check_viewer () {
+  local n; n=$(frames_in "$1")
+  echo "  ${3//%n/$n}"
+  [ "$n" -ge "$2" ] || fail "$(basename "$1"): only $n frames"
+  ! decode_errors "$1" || fail "$(basename "$1"): decode errors"
+}
+
 relay_conf () {  # relay_conf FILE HTTP INPUTS OUTPUTS
   cat > "$1" <<EOC
 [server]
@@ -43,10 +52,7 @@ test_srt_push_pull () {
   sleep 0.3
   ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 7
   wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
-  local n; n=$(frames_in "$T/view")
-  echo "  viewer decoded $n/150 frames"
-  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
-  ! decode_errors "$T/view" || fail "decode errors"
+  check_viewer "$T/view" $MIN_FRAMES "viewer decoded %n/150 frames" || return 1
   api "$p" /api/v1/streams/main > "$T/stats.json"
   [ "$(json .on_air < "$T/stats.json")" = primary ] || fail "on_air is not primary"
   [ "$(json .inputs[0].packets < "$T/stats.json")" -gt 500 ] || fail "input packets not counted"
@@ -63,10 +69,7 @@ test_video_only_input () {
   sleep 0.3
   ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 7 -an
   wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
-  local n; n=$(frames_in "$T/view")
-  echo "  viewer decoded $n/150 frames of a video-only stream"
-  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
-  ! decode_errors "$T/view" || fail "decode errors"
+  check_viewer "$T/view" $MIN_FRAMES "viewer decoded %n/150 frames of a video-only stream" || return 1
 }
 
 # ffmpeg -f rtp_mpegts -> holdfast (RTCP on port+1) -> SRT viewer.
@@ -79,10 +82,7 @@ test_rtp_ts () {
   sleep 0.3
   ff_push "$T/push" rtp_mpegts "rtp://127.0.0.1:$((p+2))" 7
   wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
-  local n; n=$(frames_in "$T/view")
-  echo "  viewer decoded $n/150 frames"
-  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
-  ! decode_errors "$T/view" || fail "decode errors"
+  check_viewer "$T/view" $MIN_FRAMES "viewer decoded %n/150 frames" || return 1
   api "$p" /api/v1/streams/main > "$T/stats.json"
   jq -e ".inputs[0].loss_ratio == 0 and .inputs[0].packets_lost == 0" "$T/stats.json" > /dev/null || fail "loss on loopback"
 }
@@ -105,10 +105,7 @@ test_rtp_sdp () {
     -f rtp "rtp://127.0.0.1:$((p+2))" -map 1:a -c:a aac -f rtp \
     "rtp://127.0.0.1:$((p+4))" -sdp_file "$T/in.sdp"
   wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
-  local n; n=$(frames_in "$T/view")
-  echo "  viewer decoded $n/150 frames"
-  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
-  ! decode_errors "$T/view" || fail "decode errors"
+  check_viewer "$T/view" $MIN_FRAMES "viewer decoded %n/150 frames" || return 1
   api "$p" /api/v1/streams/main > "$T/stats.json"
   [ "$(json .audio_frames_out < "$T/stats.json")" -gt 200 ] || fail "no audio relayed"
 }
@@ -196,12 +193,9 @@ test_three_viewers () {
   echo "  it was sent $((now_replayed - replayed)) bytes of cached GOP on joining"
   [ "$now_replayed" -gt "$replayed" ] || fail "no GOP replayed to the late joiner"
   wait_pid "$a" 20 && wait_pid "$b" 20 && wait_pid "$c" 20 || fail "viewers did not finish"
-  local v n
+  local v
   for v in v1 v2 v3; do
-    n=$(frames_in "$T/$v")
-    echo "  $v decoded $n/150 frames"
-    [ "$n" -ge $MIN_FRAMES ] || fail "$v: only $n frames"
-    ! decode_errors "$T/$v" || fail "$v: decode errors"
+    check_viewer "$T/$v" $MIN_FRAMES "$v decoded %n/150 frames"
   done
   [ "$(frames_in "$T/leaver")" -ge 25 ] || fail "the early leaver got nothing"
   api "$p" /api/v1/streams/main > "$T/stats.json"
@@ -224,10 +218,7 @@ test_srt_passphrase () {
   sleep 0.3
   ff_push "$T/push" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316&passphrase=$pass&streamid=cam1" 7
   wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
-  local n; n=$(frames_in "$T/view")
-  echo "  encrypted viewer decoded $n/150 frames"
-  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
-  ! decode_errors "$T/view" || fail "decode errors"
+  check_viewer "$T/view" $MIN_FRAMES "encrypted viewer decoded %n/150 frames" || return 1
 }
 
 # Garbage to every input port and to the HTTP port: no crash, counted, and
@@ -259,10 +250,7 @@ test_garbage_does_not_hurt () {
   curl -s --max-time 2 -X POST "http://127.0.0.1:$p/api/v1/streams" > /dev/null
   wait_pid "$viewer" 20 || fail "viewer did not finish"
   kill -0 "$HF_RELAY_PID" || fail "holdfast died"
-  local n; n=$(frames_in "$T/view")
-  echo "  viewer decoded $n/150 frames through the garbage"
-  [ "$n" -ge $MIN_FRAMES ] || fail "only $n frames"
-  ! decode_errors "$T/view" || fail "decode errors"
+  check_viewer "$T/view" $MIN_FRAMES "viewer decoded %n/150 frames through the garbage" || return 1
   api "$p" /api/v1/streams/main > "$T/stats.json"
   local bad; bad=$(json .inputs[1].malformed_packets < "$T/stats.json")
   echo "  rtp input counted $bad malformed packets; server: $(api "$p" /api/v1/server | tr -d '\n ')"
@@ -314,10 +302,7 @@ test_hf_push () {
   bg "$T/push" "$HF_BUILD/hf-push" "srt://127.0.0.1:$((p+1))" --width 640 --height 360 --duration 6 --label primary
   bg "$T/push2" "$HF_BUILD/hf-push" "rtp://127.0.0.1:$((p+3))" --width 640 --height 360 --duration 6 --label backup
   wait_pid "$viewer" 20 || fail "viewer did not finish"
-  local n; n=$(frames_in "$T/view")
-  echo "  viewer decoded $n/120 frames from hf-push"
-  [ "$n" -ge 114 ] || fail "only $n frames"
-  ! decode_errors "$T/view" || fail "decode errors"
+  check_viewer "$T/view" 114 "viewer decoded %n/120 frames from hf-push" || return 1
   api "$p" /api/v1/streams/main > "$T/stats.json"
   [ "$(json .inputs[1].state < "$T/stats.json")" = live ] || fail "RTP hf-push not live"
 }
