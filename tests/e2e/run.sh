@@ -23,10 +23,11 @@ MIN_FRAMES=143
 # check_viewer LOG MIN "MESSAGE with %n": prints MESSAGE with the number of
 # frames the viewer decoded; fails unless at least MIN, with no decode error.
 check_viewer () {
-  local n; n=$(frames_in "$1")
+  local n rc=0; n=$(frames_in "$1")
   echo "  ${3//%n/$n}"
-  [ "$n" -ge "$2" ] || fail "$(basename "$1"): only $n frames"
-  ! decode_errors "$1" || fail "$(basename "$1"): decode errors"
+  [ "$n" -ge "$2" ] || { fail "$(basename "$1"): only $n frames"; rc=1; }
+  ! decode_errors "$1" || { fail "$(basename "$1"): decode errors"; rc=1; }
+  return $rc
 }
 
 relay_conf () {  # relay_conf FILE HTTP INPUTS OUTPUTS
