@@ -44,7 +44,7 @@ struct _HfInput
   HfInputSampleFunc func;
   gpointer user_data;
 
-  /* Control thread only. */
+  /* Control thread only (backoff_ms: under stats_lock). */
   GMainContext *context;
   GstElement *pipeline;
   guint bus_watch;
@@ -223,8 +223,11 @@ hf_input_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
         (guint32) gst_util_uint64_scale (GST_BUFFER_PTS (buf), 90000,
             GST_SECOND), now);
   }
-  if (input->state != HF_INPUT_STATE_LIVE && !probe->rtcp)
+  if (input->state != HF_INPUT_STATE_LIVE && !probe->rtcp) {
     hf_input_set_state_locked (input, HF_INPUT_STATE_LIVE, "packets arrive");
+    /* Connected again: the next loss starts the backoff from the bottom. */
+    input->backoff_ms = HF_INPUT_BACKOFF_MIN_MS;
+  }
   g_mutex_unlock (&input->stats_lock);
   return GST_PAD_PROBE_OK;
 }
@@ -483,8 +486,11 @@ hf_input_build_srt (HfInput * input, GError ** error)
     }
     uri = g_string_free (u, FALSE);
   }
+  /* No reconnecting inside srtsrc: a new connection may be a restarted
+   * origin with a new timeline, so every loss goes through our restart
+   * (backoff, new epoch, re-take at a keyframe). */
   g_object_set (src, "uri", uri, "keep-listening", FALSE,
-      "wait-for-connection", TRUE, NULL);
+      "auto-reconnect", FALSE, "wait-for-connection", TRUE, NULL);
   gst_bin_add_many (GST_BIN (input->pipeline), src, demux, NULL);
   hf_input_add_probe (input, src, -1, FALSE);
   if (!gst_element_link (src, demux))

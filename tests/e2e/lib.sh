@@ -83,6 +83,13 @@ ff_view () {
     -i '$url' -map 0:v:0 -t $secs -f framecrc - > '$log.frames'"
 }
 
+# largest_gap_frames LOG: the longest run of missing frame timestamps (in
+# frame intervals) in a framecrc output.
+largest_gap_frames () {
+  grep -v '^#' "$1.frames" | awk -F, '{gsub(/ /, "", $2); t = $2 + 0}
+    NR > 1 && t - p > g {g = t - p} {p = t} END {print (g > 1 ? g - 1 : 0)}'
+}
+
 frames_in () { grep -vc '^#' "$1.frames" 2>/dev/null || echo 0; }
 
 # decode_errors LOG: decoder complaints (connection time-outs are not ours)

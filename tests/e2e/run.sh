@@ -120,9 +120,24 @@ test_origin_edge () {
     "srt://127.0.0.1:$((p+4))?mode=listener"
   relay_conf "$T/edge2.ini" "$((p+5))" "rtp://127.0.0.1:$((p+6))" \
     "srt://127.0.0.1:$((p+8))?mode=listener"
-  start_relay "$T/origin.ini" "$p" origin || return 1
+  # The SRT edge starts first: its caller input must keep retrying (with
+  # backoff) until the origin is there.
+  # (An SRT call gives up after libsrt's 3 s handshake time-out.)
   start_relay "$T/edge.ini" "$((p+3))" edge || return 1
+  local retried=0
+  for _ in $(seq 1 60); do
+    [ "$(api "$((p+3))" /api/v1/streams/main | json .inputs[0].restarts)" -ge 1 ] &&
+      { retried=1; break; }
+    sleep 0.1
+  done
+  [ $retried = 1 ] || fail "the edge's caller did not retry while the origin was down"
+  echo "  edge: $(api "$((p+3))" /api/v1/streams/main | jq -c '.inputs[0] | {state, restarts}') before the origin started"
+  start_relay "$T/origin.ini" "$p" origin || return 1
   start_relay "$T/edge2.ini" "$((p+5))" edge2 || return 1
+  for _ in $(seq 1 60); do
+    [ "$(api "$p" /api/v1/streams/main | json .outputs[0].viewers)" = 1 ] && break
+    sleep 0.1
+  done
   ff_view "$T/view" "srt://127.0.0.1:$((p+4))" 5
   local v1=${HF_PIDS[-1]}
   ff_view "$T/view2" "srt://127.0.0.1:$((p+8))" 5
@@ -138,6 +153,40 @@ test_origin_edge () {
   ! decode_errors "$T/view" || fail "decode errors (SRT edge)"
   ! decode_errors "$T/view2" || fail "decode errors (RTP edge)"
   [ "$(api "$p" /api/v1/streams/main | json .outputs[0].viewers)" = 1 ] || fail "origin should see the edge as its one viewer"
+}
+
+# The origin restarts mid-show: hf-push and the edge's SRT caller reconnect
+# on their own, and the edge's viewer stays connected and sees pictures again.
+test_edge_survives_origin_restart () {
+  local p; p=$(free_ports 6)
+  relay_conf "$T/origin.ini" "$p" "srt://127.0.0.1:$((p+1))?mode=listener" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  relay_conf "$T/edge.ini" "$((p+3))" "srt://127.0.0.1:$((p+2))?mode=caller" \
+    "srt://127.0.0.1:$((p+4))?mode=listener"
+  start_relay "$T/origin.ini" "$p" origin || return 1
+  local origin=$HF_RELAY_PID
+  start_relay "$T/edge.ini" "$((p+3))" edge || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+4))" 9
+  local viewer=${HF_PIDS[-1]}
+  bg "$T/push" "$HF_BUILD/hf-push" "srt://127.0.0.1:$((p+1))" --width 640 \
+    --height 360 --duration 20 --label ORIGIN
+  sleep 3
+  kill -TERM "$origin"; wait_pid "$origin" 10
+  start_relay "$T/origin.ini" "$p" origin2 || return 1
+  wait_pid "$viewer" 30 || fail "viewer did not finish"
+  local n; n=$(frames_in "$T/view")
+  api "$((p+3))" /api/v1/streams/main > "$T/edge.json"
+  echo "  edge viewer decoded $n frames over 9 s of output across the origin restart;" \
+    "edge input $(jq -c '.inputs[0] | {restarts, state}' "$T/edge.json")," \
+    "switches $(jq .switches_total "$T/edge.json")"
+  # ~3 s before the restart, and at least 2 s after it.
+  [ "$n" -ge 150 ] || fail "only $n frames: the edge did not resume"
+  ! decode_errors "$T/view" || fail "decode errors"
+  local gap; gap=$(largest_gap_frames "$T/view")
+  echo "  largest gap in the viewer's pictures: $gap frames ($((gap * 1000 / 30)) ms)"
+  [ "$gap" -le 60 ] || fail "a gap of $gap frames"
+  [ "$(jq .outputs[0].connections_total "$T/edge.json")" = 1 ] || fail "the viewer reconnected"
+  [ "$(jq .inputs[0].restarts "$T/edge.json")" -ge 1 ] || fail "no caller restart counted"
 }
 
 # A pusher that leaves and comes back is accepted again; the viewer stays.
@@ -273,6 +322,15 @@ test_api () {
   [ "$(json .error < "$T/404.json")" = "no stream named 'nope'" ] || fail "404 body"
   code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$p/api/v1/streams/main")
   [ "$code" = 405 ] || fail "DELETE gave $code"
+  # hfctl against the running relay, and against nothing.
+  "$HF_BUILD/hfctl" --url "http://127.0.0.1:$p" status > "$T/hfctl.txt" 2>&1 ||
+    fail "hfctl status failed: $(cat "$T/hfctl.txt")"
+  grep -qE '^main +primary +idle' "$T/hfctl.txt" || fail "hfctl table: $(cat "$T/hfctl.txt")"
+  local closed; closed=$(free_ports 1)
+  HOLDFAST_URL="http://127.0.0.1:$closed" "$HF_BUILD/hfctl" status > "$T/hfctl-down.txt" 2>&1
+  code=$?
+  [ "$code" = 1 ] && grep -q 'cannot reach the relay' "$T/hfctl-down.txt" ||
+    fail "hfctl against nothing: exit $code: $(cat "$T/hfctl-down.txt")"
 }
 
 # A bad config is refused with exit code 2 and a message naming group+key.
@@ -310,7 +368,8 @@ test_hf_push () {
 
 # ---- runner ------------------------------------------------------------------
 
-ALL=(srt_push_pull video_only_input rtp_ts rtp_sdp origin_edge pusher_reconnects three_viewers
+ALL=(srt_push_pull video_only_input rtp_ts rtp_sdp origin_edge
+     edge_survives_origin_restart pusher_reconnects three_viewers
      srt_passphrase garbage_does_not_hurt api bad_config_refused hf_push)
 SELECTED=(${HF_E2E_ONLY:-${ALL[@]}})
 passed=0; failed=0; failures=()
