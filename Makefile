@@ -102,14 +102,15 @@ endif
 bench: all $(B)/hf-bench-latency
 	tools/bench.sh $(B)
 
-# GStreamer's own formatting (its gst-indent settings of GNU indent).
+# GStreamer's own formatting (its gst-indent settings of GNU indent), on .c
+# files only, as GStreamer does: indent mangles headers around G_BEGIN_DECLS.
 format:
 	@command -v indent >/dev/null || { echo "make format needs GNU indent (apt-get install indent)"; exit 1; }
 	indent --braces-on-if-line --case-brace-indentation0 --case-indentation2 \
 	  --braces-after-struct-decl-line --line-length80 --no-tabs --cuddle-else \
 	  --dont-line-up-parentheses --continuation-indentation4 --honour-newlines \
 	  --tab-size8 --indent-level2 --leave-preprocessor-space \
-	  $$(git ls-files '*.c' '*.h')
+	  $$(git ls-files '*.c')
 	@find . -name '*.c~' -o -name '*.h~' | xargs rm -f
 
 clean:

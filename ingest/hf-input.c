@@ -233,8 +233,7 @@ hf_input_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
 }
 
 static void
-hf_input_add_probe (HfInput * input, GstElement * src, gint slot,
-    gboolean rtcp)
+hf_input_add_probe (HfInput * input, GstElement * src, gint slot, gboolean rtcp)
 {
   HfInputProbe *probe = g_new0 (HfInputProbe, 1);
   GstPad *pad = gst_element_get_static_pad (src, "src");

@@ -10,10 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-G_DEFINE_QUARK (hf-ingest-error-quark, hf_ingest_error)
-
-void
-hf_url_free (HfUrl * url)
+G_DEFINE_QUARK (hf - ingest - error - quark, hf_ingest_error)
+     void hf_url_free (HfUrl * url)
 {
   if (!url)
     return;
@@ -164,8 +162,7 @@ hf_input_spec_clear (HfInputSpec * spec)
 }
 
 static gboolean
-hf_input_spec_parse_srt (const HfUrl * url, HfInputSpec * spec,
-    GError ** error)
+hf_input_spec_parse_srt (const HfUrl * url, HfInputSpec * spec, GError ** error)
 {
   static const gchar *const known[] = { "mode", "streamid", "passphrase",
     "latency", NULL
@@ -205,8 +202,7 @@ hf_input_spec_parse_srt (const HfUrl * url, HfInputSpec * spec,
 }
 
 static gboolean
-hf_input_spec_parse_rtp (const HfUrl * url, HfInputSpec * spec,
-    GError ** error)
+hf_input_spec_parse_rtp (const HfUrl * url, HfInputSpec * spec, GError ** error)
 {
   static const gchar *const known[] = { "sdp", "latency", NULL };
   const gchar *sdp;

@@ -211,8 +211,7 @@ hf_api_new (const gchar * host, guint16 port, GPtrArray * streams,
   api->streams = streams;
   api->counters = g_atomic_rc_box_new0 (HfApiCounters);
   api->started_us = g_get_monotonic_time ();
-  api->server = soup_server_new ("server-header", "holdfast/" HF_VERSION,
-      NULL);
+  api->server = soup_server_new ("server-header", "holdfast/" HF_VERSION, NULL);
   soup_server_add_handler (api->server, NULL, hf_api_handle, api, NULL);
   g_signal_connect (api->server, "request-started",
       G_CALLBACK (hf_api_request_started), api);

@@ -17,13 +17,10 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK (hf-config-error-quark, hf_config_error)
-
+G_DEFINE_QUARK (hf - config - error - quark, hf_config_error)
 #define HF_CONFIG_DEFAULT_HTTP "127.0.0.1:8080"
 #define HF_CONFIG_DEFAULT_INPUT_TIMEOUT_MS 500
-
-const gchar *
-hf_output_kind_to_string (HfOutputKind kind)
+     const gchar *hf_output_kind_to_string (HfOutputKind kind)
 {
   switch (kind) {
     case HF_OUTPUT_SRT_LISTENER:
@@ -295,8 +292,7 @@ hf_config_load_stream (GKeyFile * kf, const gchar * group,
     sc->input_timeout_ms = v;
   }
 
-  names = g_key_file_get_string_list (kf, group, "input-names", &n_names,
-      NULL);
+  names = g_key_file_get_string_list (kf, group, "input-names", &n_names, NULL);
   if (names && n_names != n_in) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
         "[%s] input-names: %" G_GSIZE_FORMAT " names for %" G_GSIZE_FORMAT
@@ -332,8 +328,7 @@ hf_config_load_stream (GKeyFile * kf, const gchar * group,
     for (j = 0; j < i; j++) {
       if (g_str_equal (sc->input_names[j], sc->input_names[i])) {
         g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
-            "[%s] input-names: '%s' is used twice", group,
-            sc->input_names[i]);
+            "[%s] input-names: '%s' is used twice", group, sc->input_names[i]);
         goto fail;
       }
     }

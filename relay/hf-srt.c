@@ -15,46 +15,43 @@
 GST_DEBUG_CATEGORY_STATIC (hf_srt_debug);
 #define GST_CAT_DEFAULT hf_srt_debug
 
-G_DEFINE_QUARK (hf-srt-error-quark, hf_srt_error)
-
+G_DEFINE_QUARK (hf - srt - error - quark, hf_srt_error)
 #define HF_SRT_CHUNK (7 * 188)
 /* A peer that could not take this many messages in a row is gone. */
 #define HF_SRT_MAX_CONSECUTIVE_DROPS 2000
 #define HF_SRT_BACKOFF_MIN_MS 200
 #define HF_SRT_BACKOFF_MAX_MS 5000
+     typedef struct
+     {
+       SRTSOCKET sock;
+       gboolean pending;        /* waiting for its start-up GOP */
+       guint consecutive_drops;
+       gchar *peer;
+     } HfSrtPeer;
 
-typedef struct
-{
-  SRTSOCKET sock;
-  gboolean pending;             /* waiting for its start-up GOP */
-  guint consecutive_drops;
-  gchar *peer;
-} HfSrtPeer;
+     struct _HfSrtOutput
+     {
+       gboolean listener;
+       gchar *host;
+       guint16 port;
+       gint latency_ms;
+       gchar *passphrase;
+       gchar *streamid;
 
-struct _HfSrtOutput
-{
-  gboolean listener;
-  gchar *host;
-  guint16 port;
-  gint latency_ms;
-  gchar *passphrase;
-  gchar *streamid;
+       SRTSOCKET listen_sock;
+       GThread *thread;
+       gint stopping;           /* atomic */
 
-  SRTSOCKET listen_sock;
-  GThread *thread;
-  gint stopping;                /* atomic */
+       GMutex peers_lock;       /* guards peers and stats */
+       GPtrArray *peers;        /* (element-type HfSrtPeer) */
+       gint n_pending;          /* atomic: peers still pending */
+       HfSrtStats stats;
+     };
 
-  GMutex peers_lock;            /* guards peers and stats */
-  GPtrArray *peers;             /* (element-type HfSrtPeer) */
-  gint n_pending;               /* atomic: peers still pending */
-  HfSrtStats stats;
-};
-
-static gint hf_srt_users;
+     static gint hf_srt_users;
 G_LOCK_DEFINE_STATIC (hf_srt_users);
 
-static void
-hf_srt_startup (void)
+     static void hf_srt_startup (void)
 {
   G_LOCK (hf_srt_users);
   if (hf_srt_users++ == 0) {

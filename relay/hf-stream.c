@@ -73,8 +73,7 @@ hf_stream_on_sample (HfInput * input, HfMediaKind kind, GstSample * sample,
 {
   HfStream *stream = user_data;
   GstClockTime now = gst_clock_get_time (stream->clock);
-  GstClockTime out_now = now > stream->base_time ? now - stream->base_time :
-      0;
+  GstClockTime out_now = now > stream->base_time ? now - stream->base_time : 0;
 
   hf_switch_push (stream->sw, hf_input_get_index (input),
       hf_input_get_epoch (input), kind, sample, g_get_monotonic_time (),

@@ -57,7 +57,7 @@ typedef enum
 
 #define HF_PUSH_ERROR (hf_push_error_quark ())
 static GQuark hf_push_error_quark (void);
-G_DEFINE_QUARK (hf-push-error-quark, hf_push_error);
+G_DEFINE_QUARK (hf - push - error - quark, hf_push_error);
 
 typedef enum
 {
@@ -148,8 +148,7 @@ hf_push_lookup_pattern (const gchar * nick, gint * value)
 
   pspec = g_object_class_find_property (G_OBJECT_GET_CLASS (src), "pattern");
   if (pspec != NULL && G_IS_PARAM_SPEC_ENUM (pspec)) {
-    ev = g_enum_get_value_by_nick (G_PARAM_SPEC_ENUM (pspec)->enum_class,
-        nick);
+    ev = g_enum_get_value_by_nick (G_PARAM_SPEC_ENUM (pspec)->enum_class, nick);
     if (ev != NULL) {
       *value = ev->value;
       found = TRUE;
@@ -664,8 +663,7 @@ hf_push_build_audio (HfPush * push, GstBin * bin, GError ** error)
 
   hf_push_set_leaky (queue);
 
-  if (!hf_push_link (error, src, convert, resample, filter, queue, enc,
-          NULL))
+  if (!hf_push_link (error, src, convert, resample, filter, queue, enc, NULL))
     return NULL;
   return enc;
 }
@@ -1046,8 +1044,7 @@ out:
 
 /* Streaming thread (whichever pushed the caps event). */
 static void
-hf_push_on_payloader_caps (GstPad * pad, GParamSpec * pspec,
-    gpointer user_data)
+hf_push_on_payloader_caps (GstPad * pad, GParamSpec * pspec, gpointer user_data)
 {
   HfPush *push = user_data;
   GstCaps *caps;

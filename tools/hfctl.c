@@ -40,7 +40,7 @@ typedef enum
 
 #define HF_CTL_ERROR (hf_ctl_error_quark ())
 static GQuark hf_ctl_error_quark (void);
-G_DEFINE_QUARK (hf-ctl-error-quark, hf_ctl_error);
+G_DEFINE_QUARK (hf - ctl - error - quark, hf_ctl_error);
 
 typedef struct
 {
@@ -175,8 +175,7 @@ hf_ctl_get_json (HfCtl * ctl, const gchar * path, GError ** error)
   root = json_parser_steal_root (parser);
   if (root == NULL) {
     g_set_error (error, HF_CTL_ERROR, HF_CTL_ERROR_BAD_ANSWER,
-        "the relay at %s sent an empty answer for GET %s", ctl->base_url,
-        path);
+        "the relay at %s sent an empty answer for GET %s", ctl->base_url, path);
   }
 
 out:
@@ -283,8 +282,7 @@ hf_ctl_table_print (HfCtlTable * table)
 
   hf_ctl_table_print_line (table, table->headers, widths);
   for (r = 0; r < table->rows->len; r++)
-    hf_ctl_table_print_line (table, g_ptr_array_index (table->rows, r),
-        widths);
+    hf_ctl_table_print_line (table, g_ptr_array_index (table->rows, r), widths);
   g_free (widths);
 }
 
@@ -387,8 +385,7 @@ static const HfCtlAlign hf_ctl_output_align[] = {
 };
 
 static void
-hf_ctl_add_input_rows (HfCtlTable * table, JsonObject * stream,
-    guint * skipped)
+hf_ctl_add_input_rows (HfCtlTable * table, JsonObject * stream, guint * skipped)
 {
   const gchar *on_air = hf_ctl_json_string (stream, "on_air");
   GList *inputs, *l;
@@ -533,7 +530,7 @@ typedef struct
 {
   const gchar *name;
   const gchar *summary;
-  gint (*run) (HfCtl * ctl, gint argc, gchar ** argv);
+    gint (*run) (HfCtl * ctl, gint argc, gchar ** argv);
 } HfCtlCommand;
 
 static const HfCtlCommand hf_ctl_commands[] = {
@@ -576,8 +573,7 @@ main (int argc, char **argv)
   g_option_context_set_description (context, description);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
-    g_printerr ("hfctl: %s\nTry \"hfctl --help\" for usage.\n",
-        error->message);
+    g_printerr ("hfctl: %s\nTry \"hfctl --help\" for usage.\n", error->message);
     status = HF_CTL_EXIT_USAGE;
     goto out;
   }

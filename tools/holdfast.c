@@ -70,8 +70,7 @@ main (int argc, char **argv)
     return 2;
   }
   if (version) {
-    g_print ("holdfast %s (%s)\n", HF_VERSION,
-        gst_version_string ());
+    g_print ("holdfast %s (%s)\n", HF_VERSION, gst_version_string ());
     return 0;
   }
   if (!config_path) {
