@@ -174,6 +174,9 @@ guint hf_input_get_epoch (HfInput * input);
 /* TRUE when the current session carries an audio stream that is relayed.
  * Any thread. */
 gboolean hf_input_has_audio (HfInput * input);
+/* The media type of the audio this session last delivered ("audio/mpeg",
+ * "audio/x-opus"), interned (compare pointers), or NULL.  Any thread. */
+const gchar *hf_input_get_audio_codec (HfInput * input);
 /* Refreshes the windowed figures; call about once a second (control
  * thread). */
 void hf_input_tick (HfInput * input, gint64 now_us);

@@ -54,6 +54,7 @@ struct _HfInput
   gint generation;              /* bumped per pipeline; read atomically */
   gint draining;                /* atomic: the demuxer is flushing at EOS */
   gint has_audio;               /* atomic: this session relays audio */
+  const gchar *audio_codec;     /* atomic, interned */
 
   GMutex stats_lock;            /* guards the figures below */
   HfRateWindow rate;
@@ -271,6 +272,13 @@ hf_input_new_sample (GstAppSink * sink, gpointer user_data)
     g_mutex_lock (&input->stats_lock);
     input->access_units++;
     g_mutex_unlock (&input->stats_lock);
+    if (ctx->kind == HF_MEDIA_AUDIO && gst_sample_get_caps (sample)) {
+      const gchar *codec = g_intern_string (gst_structure_get_name
+          (gst_caps_get_structure (gst_sample_get_caps (sample), 0)));
+
+      if (g_atomic_pointer_get (&input->audio_codec) != codec)
+        g_atomic_pointer_set (&input->audio_codec, codec);
+    }
     input->func (input, ctx->kind, sample, input->user_data);
   }
   gst_sample_unref (sample);
@@ -641,6 +649,7 @@ hf_input_build_and_play (HfInput * input, GError ** error)
   input->pipeline = gst_pipeline_new (pname);
   g_atomic_int_set (&input->draining, 0);
   g_atomic_int_set (&input->has_audio, 0);
+  g_atomic_pointer_set (&input->audio_codec, NULL);
   switch (input->spec.kind) {
     case HF_INPUT_SRT:
       ok = hf_input_build_srt (input, error);
@@ -861,6 +870,12 @@ gboolean
 hf_input_has_audio (HfInput * input)
 {
   return g_atomic_int_get (&input->has_audio) != 0;
+}
+
+const gchar *
+hf_input_get_audio_codec (HfInput * input)
+{
+  return g_atomic_pointer_get (&input->audio_codec);
 }
 
 guint

@@ -47,8 +47,11 @@ struct _HfStream
   GstElement *program;
   GstElement *vsrc;
   GstElement *asrc;             /* NULL in a video-only program */
+  const gchar *audio_codec;     /* interned media type fed to asrc, or NULL */
   GSource *program_watch;
   gint rebuild_requested;       /* atomic */
+  guint generation;             /* programs built so far (program_lock) */
+  gint psi_version;             /* atomic: PAT/PMT version of this program */
   /* Fixed at start: every program runs on the system clock with this base
    * time, so the program's running time is one timeline for the life of
    * the stream and the switch can stamp units before a program exists. */
@@ -82,6 +85,7 @@ hf_stream_on_sample (HfInput * input, HfMediaKind kind, GstSample * sample,
 
 static gboolean hf_stream_build_program_locked (HfStream * stream,
     gboolean with_audio, GError ** error);
+static void hf_stream_drop_program_locked (HfStream * stream);
 static void hf_stream_request_rebuild (HfStream * stream, const gchar * why);
 
 /* Input streaming thread, switch lock held: queue into the program, which
@@ -97,6 +101,22 @@ hf_stream_on_switch_output (HfMediaKind kind, guint input, GstBuffer * buffer,
   gboolean rebuild = FALSE;
 
   g_mutex_lock (&stream->program_lock);
+  if (stream->program && kind == HF_MEDIA_VIDEO &&
+      GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT)) {
+    /* A take.  MPEG-TS cannot change a stream's type: if the new input's
+     * audio codec differs from the program's, start a new program right at
+     * this keyframe rather than let the mux fail on the first audio frame
+     * (which would cost a whole GOP). */
+    HfInput *in = g_ptr_array_index (stream->inputs, input);
+    const gchar *codec = hf_input_get_audio_codec (in);
+
+    if (codec && stream->audio_codec && codec != stream->audio_codec) {
+      GST_INFO ("stream %s: audio changes from %s to %s: new program",
+          stream->config->name, stream->audio_codec, codec);
+      hf_stream_drop_program_locked (stream);
+      stream->program_restarts++;
+    }
+  }
   if (!stream->program && kind == HF_MEDIA_VIDEO &&
       !g_atomic_int_get (&stream->rebuild_requested)) {
     g_autoptr (GError) error = NULL;
@@ -113,6 +133,9 @@ hf_stream_on_switch_output (HfMediaKind kind, guint input, GstBuffer * buffer,
       gst_object_ref (src);
     else
       rebuild = TRUE;           /* audio, and the program has no track */
+    if (src && kind == HF_MEDIA_AUDIO && caps)
+      stream->audio_codec = g_intern_string (gst_structure_get_name
+          (gst_caps_get_structure (caps, 0)));
   }
   g_mutex_unlock (&stream->program_lock);
   if (rebuild)
@@ -152,7 +175,14 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
   if (!sample)
     return GST_FLOW_FLUSHING;
   buf = gst_sample_get_buffer (sample);
-  if (!buf || !gst_buffer_map (buf, &map, GST_MAP_READ)) {
+  if (!buf) {
+    gst_sample_unref (sample);
+    return GST_FLOW_OK;
+  }
+  /* Writable: the fan-out stamps the program's PAT/PMT version in place. */
+  buf = gst_buffer_make_writable (gst_buffer_ref (buf));
+  if (!gst_buffer_map (buf, &map, GST_MAP_READWRITE)) {
+    gst_buffer_unref (buf);
     gst_sample_unref (sample);
     return GST_FLOW_OK;
   }
@@ -166,7 +196,8 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
    * by which time the keyframe is in the cache.) */
   if (wants)
     gop = hf_ts_gop_snapshot (&stream->gop);
-  hf_ts_gop_push (&stream->gop, map.data, map.size);
+  stream->gop.psi_version = g_atomic_int_get (&stream->psi_version);
+  hf_ts_gop_push_rewrite (&stream->gop, map.data, map.size);
   stream->ts_bytes += map.size;
   for (i = 0; i < stream->outputs->len; i++)
     hf_output_send (g_ptr_array_index (stream->outputs, i), map.data, map.size,
@@ -176,6 +207,7 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
   if (gop)
     g_bytes_unref (gop);
   gst_buffer_unmap (buf, &map);
+  gst_buffer_unref (buf);
   gst_sample_unref (sample);
   return GST_FLOW_OK;
 }
@@ -296,30 +328,27 @@ hf_stream_build_program_locked (HfStream * stream, gboolean with_audio,
   stream->vsrc = vsrc;
   stream->asrc = asrc;
   stream->program_watch = watch;
+  /* Every rebuilt mux starts its tables at version 0; players that keep the
+   * old PMT would never see a new audio codec.  The fan-out stamps each
+   * program's own version instead. */
+  g_atomic_int_set (&stream->psi_version, stream->generation++ % 32);
   GST_INFO ("stream %s: program started (%s)", stream->config->name,
       asrc ? "video and audio" : "video only");
   return TRUE;
 }
 
-/* Control thread.  Stops and drops the program pipeline; streaming threads
- * stop feeding it at once. */
+/* Any thread, program_lock held.  Stops and drops the program pipeline and
+ * the GOP kept for joiners (a new mux must not be preceded by the old
+ * one's packets).  Lock order: switch, program, fanout. */
 static void
-hf_stream_teardown_program (HfStream * stream)
+hf_stream_drop_program_locked (HfStream * stream)
 {
-  GstElement *program;
-  GSource *watch;
+  GstElement *program = stream->program;
+  GSource *watch = stream->program_watch;
 
-  if (stream->rebuild_source) {
-    g_source_destroy (stream->rebuild_source);
-    g_source_unref (stream->rebuild_source);
-    stream->rebuild_source = NULL;
-  }
-  g_mutex_lock (&stream->program_lock);
-  program = stream->program;
-  watch = stream->program_watch;
   stream->program = stream->vsrc = stream->asrc = NULL;
   stream->program_watch = NULL;
-  g_mutex_unlock (&stream->program_lock);
+  stream->audio_codec = NULL;
   if (watch) {
     g_source_destroy (watch);
     g_source_unref (watch);
@@ -328,6 +357,25 @@ hf_stream_teardown_program (HfStream * stream)
     gst_element_set_state (program, GST_STATE_NULL);
     gst_object_unref (program);
   }
+  g_mutex_lock (&stream->fanout_lock);
+  hf_ts_gop_clear (&stream->gop);
+  hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
+  g_mutex_unlock (&stream->fanout_lock);
+}
+
+/* Control thread.  Stops and drops the program pipeline; streaming threads
+ * stop feeding it at once. */
+static void
+hf_stream_teardown_program (HfStream * stream)
+{
+  if (stream->rebuild_source) {
+    g_source_destroy (stream->rebuild_source);
+    g_source_unref (stream->rebuild_source);
+    stream->rebuild_source = NULL;
+  }
+  g_mutex_lock (&stream->program_lock);
+  hf_stream_drop_program_locked (stream);
+  g_mutex_unlock (&stream->program_lock);
 }
 
 /* Control thread: drop the program; the switch takes the on-air input
@@ -340,11 +388,6 @@ hf_stream_rebuild_cb (gpointer user_data)
   g_source_unref (stream->rebuild_source);
   stream->rebuild_source = NULL;
   hf_stream_teardown_program (stream);
-  /* A new mux: joiners must not be given the old program's GOP. */
-  g_mutex_lock (&stream->fanout_lock);
-  hf_ts_gop_clear (&stream->gop);
-  hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
-  g_mutex_unlock (&stream->fanout_lock);
   hf_switch_restart (stream->sw);
   g_atomic_int_set (&stream->rebuild_requested, 0);
   GST_INFO ("stream %s: program torn down; rebuilt at the next keyframe",

@@ -15,6 +15,7 @@ hf_ts_gop_init (HfTsGop * g, gsize max_bytes)
   memset (g, 0, sizeof (*g));
   g->pmt_pid = -1;
   g->video_pid = -1;
+  g->psi_version = -1;
   g->gop = g_byte_array_new ();
   g->max_bytes = max_bytes;
 }
@@ -68,6 +69,42 @@ hf_ts_section (const guint8 * pkt, const guint8 ** sec, gint * len)
     return FALSE;
   *sec = pkt + off;
   *len = 3 + section_len;
+  return TRUE;
+}
+
+guint32
+hf_ts_crc32 (const guint8 * data, gsize size)
+{
+  guint32 crc = 0xffffffff;
+  gsize i;
+  gint b;
+
+  for (i = 0; i < size; i++) {
+    crc ^= (guint32) data[i] << 24;
+    for (b = 0; b < 8; b++)
+      crc = (crc & 0x80000000) ? (crc << 1) ^ 0x04c11db7 : crc << 1;
+  }
+  return crc;
+}
+
+gboolean
+hf_ts_set_psi_version (guint8 * pkt, guint version)
+{
+  const guint8 *sec;
+  guint8 *s;
+  gint len;
+  guint32 crc;
+
+  if (pkt[0] != 0x47 || !hf_ts_section (pkt, &sec, &len))
+    return FALSE;
+  s = (guint8 *) sec;
+  /* table_id, length (2), id (2), then reserved:2 version:5 current:1 */
+  s[5] = (s[5] & 0xc1) | ((version & 0x1f) << 1);
+  crc = hf_ts_crc32 (s, len - 4);
+  s[len - 4] = crc >> 24;
+  s[len - 3] = crc >> 16;
+  s[len - 2] = crc >> 8;
+  s[len - 1] = crc;
   return TRUE;
 }
 
@@ -161,8 +198,10 @@ hf_ts_packet_is_keyframe_start (const guint8 * pkt, gint video_pid)
   return FALSE;
 }
 
-void
-hf_ts_gop_push (HfTsGop * g, const guint8 * data, gsize size)
+/* @writable is @data when PSI versions may be stamped in place, or NULL. */
+static void
+hf_ts_gop_feed (HfTsGop * g, guint8 * writable, const guint8 * data,
+    gsize size)
 {
   gsize i;
 
@@ -177,6 +216,9 @@ hf_ts_gop_push (HfTsGop * g, const guint8 * data, gsize size)
     }
     g->packets++;
     pid = hf_ts_pid (pkt);
+    if (writable && g->psi_version >= 0 && (pkt[1] & 0x40) &&
+        (pid == 0 || (gint) pid == g->pmt_pid))
+      hf_ts_set_psi_version (writable + i, g->psi_version);
     if (pid == 0 && (pkt[1] & 0x40))
       hf_ts_parse_pat (g, pkt);
     else if ((gint) pid == g->pmt_pid && (pkt[1] & 0x40))
@@ -199,6 +241,18 @@ hf_ts_gop_push (HfTsGop * g, const guint8 * data, gsize size)
   }
   if (i < size)
     g->malformed++;
+}
+
+void
+hf_ts_gop_push (HfTsGop * g, const guint8 * data, gsize size)
+{
+  hf_ts_gop_feed (g, NULL, data, size);
+}
+
+void
+hf_ts_gop_push_rewrite (HfTsGop * g, guint8 * data, gsize size)
+{
+  hf_ts_gop_feed (g, data, data, size);
 }
 
 GBytes *

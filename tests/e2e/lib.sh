@@ -90,7 +90,7 @@ largest_gap_frames () {
     NR > 1 && t - p > g {g = t - p} {p = t} END {print (g > 1 ? g - 1 : 0)}'
 }
 
-frames_in () { grep -vc '^#' "$1.frames" 2>/dev/null || echo 0; }
+frames_in () { local n; n=$(grep -vc '^#' "$1.frames" 2>/dev/null); echo "${n:-0}"; }
 
 # decode_errors LOG: decoder complaints (connection time-outs are not ours)
 decode_errors () { grep -vE 'Connection timed out|Immediate exit' "$1" 2>/dev/null | grep -E '\[(h264|aac|mpegts)|rror|orrupt|nvalid' ; }

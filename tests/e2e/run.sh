@@ -189,6 +189,46 @@ test_edge_survives_origin_restart () {
   [ "$(jq .inputs[0].restarts "$T/edge.json")" -ge 1 ] || fail "no caller restart counted"
 }
 
+# The primary carries AAC, the backup Opus (RTP + SDP): MPEG-TS cannot change
+# a stream's type, so the program is replaced at the keyframe that takes the
+# backup (new PAT/PMT version), without a mux error and without waiting for
+# another GOP.  Connected and joining viewers' video goes on without error.
+# (Audio is not checked: ffmpeg never changes the codec of an audio stream
+# it has opened, and it fails to parse Opus that came in over ffmpeg's own
+# RTP through GStreamer's depayloader and mux; see the README.)
+test_codec_change_across_switch () {
+  local p; p=$(free_ports 8)
+  ffmpeg -nostdin -v error -f lavfi -t 0.1 -i testsrc2=size=640x360:rate=30 \
+    -f lavfi -t 0.1 -i sine -map 0:v -c:v libx264 -f rtp "rtp://127.0.0.1:$((p+3))" \
+    -map 1:a -c:a libopus -f rtp "rtp://127.0.0.1:$((p+5))" -sdp_file "$T/backup.sdp" \
+    > /dev/null 2>&1
+  relay_conf "$T/r.ini" "$p" \
+    "srt://127.0.0.1:$((p+1))?mode=listener;rtp://127.0.0.1:$((p+3))?sdp=$T/backup.sdp" \
+    "srt://127.0.0.1:$((p+2))?mode=listener"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+2))" 7
+  local viewer=${HF_PIDS[-1]}
+  sleep 0.3
+  ff_push "$T/primary" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 3
+  sleep 1.5
+  bg "$T/backup" timeout 20 ffmpeg -nostdin -v error -re \
+    -f lavfi -t 14 -i testsrc2=size=640x360:rate=30 -f lavfi -t 14 -i sine \
+    -map 0:v -c:v libx264 -g 30 -tune zerolatency -preset ultrafast -b:v 1500k \
+    -f rtp "rtp://127.0.0.1:$((p+3))" -map 1:a -c:a libopus -f rtp \
+    "rtp://127.0.0.1:$((p+5))" -sdp_file "$T/backup.sdp"
+  wait_pid "$viewer" 20 || fail "viewer did not finish"
+  ff_view "$T/late" "srt://127.0.0.1:$((p+2))" 2
+  wait_pid "${HF_PIDS[-1]}" 15 || fail "late viewer did not finish"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  echo "  $(jq -c '{on_air, switches_total, program_restarts, program_error}' "$T/stats.json")"
+  [ "$(json .on_air < "$T/stats.json")" = backup ] || fail "backup not on air"
+  [ "$(json .program_restarts < "$T/stats.json")" -ge 1 ] || fail "no program rebuild"
+  [ "$(json .program_error < "$T/stats.json")" = null ] || fail "the mux failed instead"
+  check_viewer "$T/view" 150 "the connected viewer decoded %n video frames over 7 s across the AAC -> Opus switch" || return 1
+  echo "  its largest gap: $(largest_gap_frames "$T/view") frames"
+  check_viewer "$T/late" 57 "a viewer joining after it decoded %n/60 frames" || return 1
+}
+
 # A pusher that leaves and comes back is accepted again; the viewer stays.
 test_pusher_reconnects () {
   local p; p=$(free_ports 3)
@@ -369,7 +409,8 @@ test_hf_push () {
 # ---- runner ------------------------------------------------------------------
 
 ALL=(srt_push_pull video_only_input rtp_ts rtp_sdp origin_edge
-     edge_survives_origin_restart pusher_reconnects three_viewers
+     edge_survives_origin_restart codec_change_across_switch pusher_reconnects
+     three_viewers
      srt_passphrase garbage_does_not_hurt api bad_config_refused hf_push)
 SELECTED=(${HF_E2E_ONLY:-${ALL[@]}})
 passed=0; failed=0; failures=()

@@ -46,6 +46,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   /* Limit: 1 to 64 packets. */
   hf_ts_gop_init (&g, HF_TS_PACKET * (1 + (data[0] & 0x3f)));
   whole = (data[0] & 0x40) == 0;
+  /* Half the inputs also go through the in-place PAT/PMT version stamp. */
+  g.psi_version = (data[0] & 0x80) ? (data[0] & 0x1f) : -1;
 
   for (pos = 1; pos < size; n++) {
     gsize chunk = whole ? HF_TS_PACKET * (1 + n % 7) :
@@ -54,7 +56,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
 
     chunk = MIN (chunk, size - pos);
     copy = g_memdup2 (data + pos, chunk);
-    hf_ts_gop_push (&g, copy, chunk);
+    hf_ts_gop_push_rewrite (&g, copy, chunk);
     g_free (copy);
     pos += chunk;
     hf_fuzz_check_snapshot (&g);
@@ -66,6 +68,7 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
     memcpy (pkt, data + i, HF_TS_PACKET);
     hf_ts_packet_is_keyframe_start (pkt, g.video_pid);
     hf_ts_packet_is_keyframe_start (pkt, 0x100);
+    hf_ts_set_psi_version (pkt, i);
   }
   hf_ts_gop_clear (&g);
   return 0;

@@ -711,6 +711,58 @@ GST_START_TEST (test_random_garbage_does_not_crash)
 
 GST_END_TEST;
 
+/* A rebuilt mux restarts its tables at version 0; the fan-out stamps the
+ * program's own version into PAT and PMT so players re-read them. */
+GST_START_TEST (test_rewrite_stamps_psi_version_with_valid_crc)
+{
+  guint8 ts[3 * HF_TS_PACKET], before[3 * HF_TS_PACKET];
+  HfTsGop g;
+  guint i;
+  GBytes *snap;
+
+  hf_test_pat (ts);
+  hf_test_pmt (ts + HF_TS_PACKET, FALSE);
+  hf_test_key (ts + 2 * HF_TS_PACKET, 0);
+  memcpy (before, ts, sizeof (ts));
+
+  hf_ts_gop_init (&g, 1 << 20);
+  g.psi_version = 7;
+  /* The const push never writes. */
+  hf_ts_gop_push (&g, ts, sizeof (ts));
+  fail_unless (memcmp (ts, before, sizeof (ts)) == 0);
+  hf_ts_gop_clear (&g);
+
+  hf_ts_gop_init (&g, 1 << 20);
+  g.psi_version = 7;
+  hf_ts_gop_push_rewrite (&g, ts, sizeof (ts));
+  for (i = 0; i < 2; i++) {
+    const guint8 *sec = ts + i * HF_TS_PACKET + 5;
+    gsize len = 3 + (((sec[1] & 0x0f) << 8) | sec[2]);
+
+    fail_unless_equals_int ((sec[5] >> 1) & 0x1f, 7);
+    /* reserved bits and current_next_indicator are kept */
+    fail_unless_equals_int (sec[5] & 0xc1, before[i * HF_TS_PACKET + 10] & 0xc1);
+    /* A section followed by its CRC checks to 0. */
+    fail_unless_equals_int (hf_test_crc32 (sec, len), 0);
+    fail_unless (hf_ts_crc32 (sec, len - 4) != hf_test_crc32 (before + i *
+            HF_TS_PACKET + 5, len - 4));
+  }
+  /* Everything else is untouched, and the tables were still understood. */
+  fail_unless (memcmp (ts + 2 * HF_TS_PACKET, before + 2 * HF_TS_PACKET,
+          HF_TS_PACKET) == 0);
+  fail_unless_equals_int (g.video_pid, HF_TEST_VIDEO_PID);
+  hf_test_key (ts, 1);
+  hf_ts_gop_push_rewrite (&g, ts, HF_TS_PACKET);
+  snap = hf_ts_gop_snapshot (&g);
+  fail_unless (snap != NULL);
+  fail_unless_equals_int ((((const guint8 *) g_bytes_get_data (snap,
+                  NULL))[10] >> 1) & 0x1f, 7);
+  g_bytes_unref (snap);
+  hf_ts_gop_clear (&g);
+}
+
+GST_END_TEST;
+
 static Suite *
 hf_tsgop_suite (void)
 {
@@ -733,6 +785,7 @@ hf_tsgop_suite (void)
   tcase_add_test (tc, test_lying_psi_is_malformed_and_keeps_last_good_tables);
   tcase_add_test (tc, test_lying_video_packets_do_not_crash);
   tcase_add_test (tc, test_random_garbage_does_not_crash);
+  tcase_add_test (tc, test_rewrite_stamps_psi_version_with_valid_crc);
   return s;
 }
 
