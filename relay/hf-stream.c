@@ -170,22 +170,18 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
   GstMapInfo map;
   GBytes *gop = NULL;
   gboolean wants = FALSE;
+  const guint8 *data;
+  guint8 *copy = NULL;
   guint i;
 
   if (!sample)
     return GST_FLOW_FLUSHING;
   buf = gst_sample_get_buffer (sample);
-  if (!buf) {
+  if (!buf || !gst_buffer_map (buf, &map, GST_MAP_READ)) {
     gst_sample_unref (sample);
     return GST_FLOW_OK;
   }
-  /* Writable: the fan-out stamps the program's PAT/PMT version in place. */
-  buf = gst_buffer_make_writable (gst_buffer_ref (buf));
-  if (!gst_buffer_map (buf, &map, GST_MAP_READWRITE)) {
-    gst_buffer_unref (buf);
-    gst_sample_unref (sample);
-    return GST_FLOW_OK;
-  }
+  data = map.data;
 
   g_mutex_lock (&stream->fanout_lock);
   for (i = 0; i < stream->outputs->len; i++)
@@ -196,18 +192,26 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
    * by which time the keyframe is in the cache.) */
   if (wants)
     gop = hf_ts_gop_snapshot (&stream->gop);
+  /* The program's PAT/PMT version is stamped in place; only a buffer that
+   * holds a table (about ten a second) is copied for that. */
   stream->gop.psi_version = g_atomic_int_get (&stream->psi_version);
-  hf_ts_gop_push_rewrite (&stream->gop, map.data, map.size);
+  if (hf_ts_gop_needs_rewrite (&stream->gop, map.data, map.size)) {
+    copy = g_memdup2 (map.data, map.size);
+    data = copy;
+    hf_ts_gop_push_rewrite (&stream->gop, copy, map.size);
+  } else {
+    hf_ts_gop_push (&stream->gop, map.data, map.size);
+  }
   stream->ts_bytes += map.size;
   for (i = 0; i < stream->outputs->len; i++)
-    hf_output_send (g_ptr_array_index (stream->outputs, i), map.data, map.size,
+    hf_output_send (g_ptr_array_index (stream->outputs, i), data, map.size,
         gop);
   g_mutex_unlock (&stream->fanout_lock);
 
   if (gop)
     g_bytes_unref (gop);
+  g_free (copy);
   gst_buffer_unmap (buf, &map);
-  gst_buffer_unref (buf);
   gst_sample_unref (sample);
   return GST_FLOW_OK;
 }

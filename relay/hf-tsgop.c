@@ -243,6 +243,24 @@ hf_ts_gop_feed (HfTsGop * g, guint8 * writable, const guint8 * data,
     g->malformed++;
 }
 
+gboolean
+hf_ts_gop_needs_rewrite (HfTsGop * g, const guint8 * data, gsize size)
+{
+  gsize i;
+
+  if (g->psi_version < 0)
+    return FALSE;
+  for (i = 0; i + HF_TS_PACKET <= size; i += HF_TS_PACKET) {
+    const guint8 *pkt = data + i;
+    guint16 pid = hf_ts_pid (pkt);
+
+    if ((pkt[1] & 0x40) && (pid == 0 || g->pmt_pid < 0 ||
+            (gint) pid == g->pmt_pid))
+      return TRUE;
+  }
+  return FALSE;
+}
+
 void
 hf_ts_gop_push (HfTsGop * g, const guint8 * data, gsize size)
 {

@@ -46,6 +46,10 @@ void hf_ts_gop_push_rewrite (HfTsGop * g, guint8 * data, gsize size);
  * so far; NULL until a keyframe has been seen. */
 GBytes *hf_ts_gop_snapshot (HfTsGop * g);
 
+/* TRUE if @data holds a packet hf_ts_gop_push_rewrite() may change: the
+ * start of a PAT, or of a PMT (of any PID while the PMT's is unknown). */
+gboolean hf_ts_gop_needs_rewrite (HfTsGop * g, const guint8 * data,
+    gsize size);
 /* Sets the version_number of the PSI section (PAT or PMT) that starts in
  * @pkt and recomputes its CRC, so that players re-read a table whose
  * content changed under the same version (a rebuilt mux starts at 0).

@@ -733,8 +733,13 @@ GST_START_TEST (test_rewrite_stamps_psi_version_with_valid_crc)
   hf_ts_gop_clear (&g);
 
   hf_ts_gop_init (&g, 1 << 20);
+  fail_if (hf_ts_gop_needs_rewrite (&g, ts, sizeof (ts)));    /* no version */
   g.psi_version = 7;
+  fail_unless (hf_ts_gop_needs_rewrite (&g, ts, HF_TS_PACKET));        /* PAT */
   hf_ts_gop_push_rewrite (&g, ts, sizeof (ts));
+  /* Once the PMT's PID is known, a video packet needs nothing. */
+  fail_if (hf_ts_gop_needs_rewrite (&g, ts + 2 * HF_TS_PACKET, HF_TS_PACKET));
+  fail_unless (hf_ts_gop_needs_rewrite (&g, ts + HF_TS_PACKET, HF_TS_PACKET));
   for (i = 0; i < 2; i++) {
     const guint8 *sec = ts + i * HF_TS_PACKET + 5;
     gsize len = 3 + (((sec[1] & 0x0f) << 8) | sec[2]);
