@@ -75,6 +75,17 @@ ff_push () {
     -c:a aac "$@" -f "$fmt" "$url"
 }
 
+# ff_rtp_sdp SECONDS VIDEO_PORT AUDIO_PORT AUDIO_CODEC SDP_FILE: ffmpeg
+# sending H.264 and audio as two RTP streams and writing the SDP that
+# describes them.  It execs ffmpeg: run it with bg, or in ( ) to wait.
+ff_rtp_sdp () {
+  exec timeout 20 ffmpeg -nostdin -v error -re \
+    -f lavfi -t "$1" -i testsrc2=size=640x360:rate=30 -f lavfi -t "$1" -i sine \
+    -map 0:v -c:v libx264 -g 30 -tune zerolatency -preset ultrafast -b:v 1500k \
+    -f rtp "rtp://127.0.0.1:$2" -map 1:a -c:a "$4" -f rtp "rtp://127.0.0.1:$3" \
+    -sdp_file "$5"
+}
+
 # ff_view LOG URL SECONDS: decodes SECONDS of the video, one framecrc line a
 # frame in LOG.frames, errors in LOG.
 ff_view () {

@@ -91,20 +91,14 @@ test_rtp_ts () {
 # H.264 and AAC as separate RTP streams described by ffmpeg's SDP file.
 test_rtp_sdp () {
   local p; p=$(free_ports 6)
-  ffmpeg -nostdin -v error -f lavfi -t 0.1 -i testsrc2=size=640x360:rate=30 \
-    -f lavfi -t 0.1 -i sine -map 0:v -c:v libx264 -f rtp "rtp://127.0.0.1:$((p+2))" \
-    -map 1:a -c:a aac -f rtp "rtp://127.0.0.1:$((p+4))" -sdp_file "$T/in.sdp" \
-    > /dev/null 2>&1
+  # The SDP must exist before the relay reads it: write it with a short push.
+  ( ff_rtp_sdp 0.1 $((p+2)) $((p+4)) aac "$T/in.sdp" ) > /dev/null 2>&1
   relay_conf "$T/r.ini" "$p" "rtp://127.0.0.1:$((p+2))?sdp=$T/in.sdp" \
     "srt://127.0.0.1:$((p+1))?mode=listener"
   start_relay "$T/r.ini" "$p" || return 1
   ff_view "$T/view" "srt://127.0.0.1:$((p+1))" 5
   sleep 0.3
-  bg "$T/push" timeout 20 ffmpeg -nostdin -v error -re \
-    -f lavfi -t 7 -i testsrc2=size=640x360:rate=30 -f lavfi -t 7 -i sine \
-    -map 0:v -c:v libx264 -g 30 -tune zerolatency -preset ultrafast -b:v 1500k \
-    -f rtp "rtp://127.0.0.1:$((p+2))" -map 1:a -c:a aac -f rtp \
-    "rtp://127.0.0.1:$((p+4))" -sdp_file "$T/in.sdp"
+  bg "$T/push" ff_rtp_sdp 7 $((p+2)) $((p+4)) aac "$T/in.sdp"
   wait_pid "${HF_PIDS[-2]}" 20 || fail "viewer did not finish"
   check_viewer "$T/view" $MIN_FRAMES "viewer decoded %n/150 frames" || return 1
   api "$p" /api/v1/streams/main > "$T/stats.json"
@@ -198,10 +192,7 @@ test_edge_survives_origin_restart () {
 # RTP through GStreamer's depayloader and mux; see the README.)
 test_codec_change_across_switch () {
   local p; p=$(free_ports 8)
-  ffmpeg -nostdin -v error -f lavfi -t 0.1 -i testsrc2=size=640x360:rate=30 \
-    -f lavfi -t 0.1 -i sine -map 0:v -c:v libx264 -f rtp "rtp://127.0.0.1:$((p+3))" \
-    -map 1:a -c:a libopus -f rtp "rtp://127.0.0.1:$((p+5))" -sdp_file "$T/backup.sdp" \
-    > /dev/null 2>&1
+  ( ff_rtp_sdp 0.1 $((p+3)) $((p+5)) libopus "$T/backup.sdp" ) > /dev/null 2>&1
   relay_conf "$T/r.ini" "$p" \
     "srt://127.0.0.1:$((p+1))?mode=listener;rtp://127.0.0.1:$((p+3))?sdp=$T/backup.sdp" \
     "srt://127.0.0.1:$((p+2))?mode=listener"
@@ -211,11 +202,7 @@ test_codec_change_across_switch () {
   sleep 0.3
   ff_push "$T/primary" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 3
   sleep 1.5
-  bg "$T/backup" timeout 20 ffmpeg -nostdin -v error -re \
-    -f lavfi -t 14 -i testsrc2=size=640x360:rate=30 -f lavfi -t 14 -i sine \
-    -map 0:v -c:v libx264 -g 30 -tune zerolatency -preset ultrafast -b:v 1500k \
-    -f rtp "rtp://127.0.0.1:$((p+3))" -map 1:a -c:a libopus -f rtp \
-    "rtp://127.0.0.1:$((p+5))" -sdp_file "$T/backup.sdp"
+  bg "$T/backup" ff_rtp_sdp 14 $((p+3)) $((p+5)) libopus "$T/backup.sdp"
   wait_pid "$viewer" 20 || fail "viewer did not finish"
   ff_view "$T/late" "srt://127.0.0.1:$((p+2))" 2
   wait_pid "${HF_PIDS[-1]}" 15 || fail "late viewer did not finish"
