@@ -695,9 +695,8 @@ hf_push_link_rtp_session (HfPush * push, GstBin * bin, GstElement * rtpbin,
     guint session, GstElement * payloader, guint port, GError ** error)
 {
   GstElement *rtp_sink, *rtcp_sink;
-  GstPad *src = NULL, *sink = NULL;
-  gchar *name;
-  gboolean ok = FALSE;
+  gchar *name, *rtp_in, *rtp_out, *rtcp_out;
+  gboolean ok;
 
   name = g_strdup_printf ("rtpsink%u", session);
   rtp_sink = hf_push_make (bin, "udpsink", name, error);
@@ -715,42 +714,20 @@ hf_push_link_rtp_session (HfPush * push, GstBin * bin, GstElement * rtpbin,
    * and then not at all; the pipeline's EOS must not wait for it. */
   GST_OBJECT_FLAG_UNSET (rtcp_sink, GST_ELEMENT_FLAG_SINK);
 
-  name = g_strdup_printf ("send_rtp_sink_%u", session);
-  sink = gst_element_request_pad_simple (rtpbin, name);
-  g_free (name);
-  src = gst_element_get_static_pad (payloader, "src");
-  if (sink == NULL || gst_pad_link (src, sink) != GST_PAD_LINK_OK)
-    goto link_failed;
-  g_clear_object (&src);
-  g_clear_object (&sink);
-
-  name = g_strdup_printf ("send_rtp_src_%u", session);
-  src = gst_element_get_static_pad (rtpbin, name);
-  g_free (name);
-  sink = gst_element_get_static_pad (rtp_sink, "sink");
-  if (src == NULL || gst_pad_link (src, sink) != GST_PAD_LINK_OK)
-    goto link_failed;
-  g_clear_object (&src);
-  g_clear_object (&sink);
-
-  name = g_strdup_printf ("send_rtcp_src_%u", session);
-  src = gst_element_request_pad_simple (rtpbin, name);
-  g_free (name);
-  sink = gst_element_get_static_pad (rtcp_sink, "sink");
-  if (src == NULL || gst_pad_link (src, sink) != GST_PAD_LINK_OK)
-    goto link_failed;
-  ok = TRUE;
-
-done:
-  g_clear_object (&src);
-  g_clear_object (&sink);
+  /* gst_element_link_pads() requests rtpbin's request pads by name. */
+  rtp_in = g_strdup_printf ("send_rtp_sink_%u", session);
+  rtp_out = g_strdup_printf ("send_rtp_src_%u", session);
+  rtcp_out = g_strdup_printf ("send_rtcp_src_%u", session);
+  ok = gst_element_link_pads (payloader, "src", rtpbin, rtp_in) &&
+      gst_element_link_pads (rtpbin, rtp_out, rtp_sink, "sink") &&
+      gst_element_link_pads (rtpbin, rtcp_out, rtcp_sink, "sink");
+  g_free (rtp_in);
+  g_free (rtp_out);
+  g_free (rtcp_out);
+  if (!ok)
+    g_set_error (error, HF_PUSH_ERROR, HF_PUSH_ERROR_FAILED,
+        "cannot link RTP session %u of rtpbin", session);
   return ok;
-
-/* ERRORS */
-link_failed:
-  g_set_error (error, HF_PUSH_ERROR, HF_PUSH_ERROR_FAILED,
-      "cannot link RTP session %u of rtpbin", session);
-  goto done;
 }
 
 static void hf_push_on_payloader_caps (GstPad * pad, GParamSpec * pspec,
