@@ -160,6 +160,31 @@ typedef void (*HfInputSampleFunc) (HfInput * input, HfMediaKind kind,
 /* (transfer full).  @spec is copied. */
 HfInput *hf_input_new (const HfInputSpec * spec, const gchar * name,
     guint index, HfInputSampleFunc func, gpointer user_data);
+
+/* Most paths a merged input takes (the "hfmerge" element's limit). */
+#define HF_INPUT_MAX_PATHS 8
+
+/* A merged input (ST 2022-7 style): @n_specs paths (1 to
+ * HF_INPUT_MAX_PATHS) that carry the same RTP/MPEG-TS stream (same SSRC and
+ * sequence numbers), each an HF_INPUT_RTP_TS spec (rtp:// without sdp=);
+ * the first copy of each sequence number that arrives within @window_us
+ * (<= 0: 200 ms) on any path is kept, so losing a whole path, or any
+ * packet that another path still carries, loses nothing.  One udpsrc per
+ * path (and its RTCP port + 1, counted as a single-path input does) feeds
+ * an "hfmerge" element, then the same chain as a single RTP/MPEG-TS input.
+ * The input's stats (packets, loss, jitter, bitrate) are those of the
+ * merged stream: packets_lost is the loss left after the merge.  The spec
+ * hf_input_get_spec () returns is @specs[0]'s (its latency_ms sizes the
+ * jitter buffer).  "hfmerge" must be registered (the failover module's
+ * hf_failover_register_elements ()), else hf_input_start () fails with
+ * HF_INGEST_ERROR_PIPELINE "hfmerge element not registered".
+ * (transfer full); @specs are copied.  Specs that are not all
+ * HF_INPUT_RTP_TS, or a count out of range, are the caller's mistake (it
+ * validates its config first): a critical, and NULL. */
+HfInput *hf_input_new_merged (const HfInputSpec * specs, guint n_specs,
+    gint64 window_us, const gchar * name, guint index,
+    HfInputSampleFunc func, gpointer user_data);
+
 gboolean hf_input_start (HfInput * input, GError ** error);
 /* Idempotent; after it returns no more samples are delivered. */
 void hf_input_stop (HfInput * input);
@@ -182,6 +207,25 @@ const gchar *hf_input_get_audio_codec (HfInput * input);
 void hf_input_tick (HfInput * input, gint64 now_us);
 void hf_input_get_stats (HfInput * input, gint64 now_us,
     HfInputStats * stats);
+
+/* Paths of the input: n_specs for a merged input, 1 for any other. */
+guint hf_input_get_n_paths (HfInput * input);
+
+typedef struct
+{
+  guint64 received;             /* valid RTP packets that came in on the path */
+  guint64 forwarded;            /* of those, first copies (kept) */
+  guint64 duplicates;           /* of those, copies of a packet already kept */
+  gint64 last_packet_age_ms;    /* < 0 when nothing received yet */
+} HfInputPathStats;
+
+/* One path's figures at @now_us (monotonic), cumulative over the input's
+ * life (its restarts included).  For an input that is not merged, path 0
+ * is the whole input (every packet counts as received and forwarded).
+ * FALSE, and @stats zeroed (age -1), when @path >= hf_input_get_n_paths ().
+ * Any thread. */
+gboolean hf_input_get_path_stats (HfInput * input, guint path,
+    gint64 now_us, HfInputPathStats * stats);
 
 G_END_DECLS
 #endif

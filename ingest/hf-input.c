@@ -7,12 +7,22 @@
  *            udpsrc (port+1, RTCP) ! [count] ! fakesink
  *   rtp-sdp  per medium: udpsrc ! [..] ! rtpjitterbuffer ! depay ! parse
  *              ! appsink;  RTCP on port+1 of each medium
+ *   merged   per path: udpsrc ! [path count, RTP check] ! hfmerge.sink_N;
+ *            hfmerge ! [count, RTP check, stats] ! rtpjitterbuffer ! ...
+ *              as rtp;  RTCP on port+1 of each path
  *
  * Each input has its own pipeline so that a pusher coming and going, or a
  * source that errors, never touches another input or the program.  GStreamer's
  * srtsrc ends the stream (EOS) when its pusher disconnects; we answer EOS and
  * errors alike by tearing the pipeline down and building a new one after a
  * backoff (immediately-ish for listeners, growing for callers).
+ *
+ * A merged input (ST 2022-7 style) keeps the first copy of each RTP packet
+ * from any of its paths ("hfmerge", made by name: the failover module
+ * registers it, and ingest/ does not depend on failover/).  Its reception
+ * statistics are taken after the merge, so packets_lost is what the paths
+ * together failed to deliver; each path's own packets are counted before
+ * it.
  *
  * Threads: the bus watch and restarts run on the control context captured
  * at hf_input_start(); the pad probes and appsink callbacks on streaming
@@ -79,6 +89,20 @@ struct _HfInput
   guint64 tick_lost;
   gdouble loss_ratio;
   HfInputState state;
+
+  /* Merged inputs only (n_paths 0 otherwise); paths and window_us are
+   * fixed at creation. */
+  HfInputSpec *paths;
+  guint n_paths;
+  gint64 window_us;
+  /* Under stats_lock: the running pipeline's hfmerge (a reference), for
+   * its "stats" from any thread; per-path figures before the merge; the
+   * merge counters of earlier pipelines. */
+  GstElement *merge;
+  guint64 path_received[HF_INPUT_MAX_PATHS];
+  gint64 path_last_us[HF_INPUT_MAX_PATHS];
+  guint64 path_forwarded_base[HF_INPUT_MAX_PATHS];
+  guint64 path_duplicates_base[HF_INPUT_MAX_PATHS];
 };
 
 /* Per-probe context: which RTP statistics slot a pad feeds. */
@@ -87,6 +111,8 @@ typedef struct
   HfInput *input;
   gint slot;                    /* -1: not RTP (SRT bytes); 0/1: media slot */
   gboolean rtcp;
+  gint path;                    /* a merged input's path before the merge,
+                                 * else -1 */
   gint generation;
 } HfInputProbe;
 
@@ -242,8 +268,72 @@ hf_input_add_probe (HfInput * input, GstElement * src, gint slot, gboolean rtcp)
   probe->input = input;
   probe->slot = slot;
   probe->rtcp = rtcp;
+  probe->path = -1;
   probe->generation = g_atomic_int_get (&input->generation);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, hf_input_src_probe,
+      probe, g_free);
+  gst_object_unref (pad);
+}
+
+/* TRUE when @buf is RTP carrying whole MPEG-TS packets (payload type 33). */
+static gboolean
+hf_input_is_rtp_ts (GstBuffer * buf)
+{
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  gboolean ok;
+
+  if (!gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp))
+    return FALSE;
+  ok = gst_rtp_buffer_get_payload_type (&rtp) == 33 &&
+      hf_input_is_ts (gst_rtp_buffer_get_payload (&rtp),
+      gst_rtp_buffer_get_payload_len (&rtp));
+  gst_rtp_buffer_unmap (&rtp);
+  return ok;
+}
+
+/* Streaming thread (a merged input's udpsrc of one path): counts the
+ * path's packets before the merge and drops what is not RTP/MPEG-TS, so
+ * that garbage on one path never reaches the merge.  The merged stream's
+ * figures are counted after the merge, by hf_input_src_probe (). */
+static GstPadProbeReturn
+hf_input_path_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  HfInputProbe *probe = user_data;
+  HfInput *input = probe->input;
+  GstBuffer *buf = GST_PAD_PROBE_INFO_BUFFER (info);
+  gint64 now = g_get_monotonic_time ();
+  gboolean ok = hf_input_is_rtp_ts (buf);
+
+  g_mutex_lock (&input->stats_lock);
+  if (probe->generation != g_atomic_int_get (&input->generation)) {
+    g_mutex_unlock (&input->stats_lock);
+    return GST_PAD_PROBE_DROP;
+  }
+  if (!ok) {
+    input->malformed++;
+    g_mutex_unlock (&input->stats_lock);
+    GST_LOG ("input %s: path %d: dropped a malformed packet of %"
+        G_GSIZE_FORMAT " bytes", input->name, probe->path,
+        gst_buffer_get_size (buf));
+    return GST_PAD_PROBE_DROP;
+  }
+  input->path_received[probe->path]++;
+  input->path_last_us[probe->path] = now;
+  g_mutex_unlock (&input->stats_lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+hf_input_add_path_probe (HfInput * input, GstElement * src, guint path)
+{
+  HfInputProbe *probe = g_new0 (HfInputProbe, 1);
+  GstPad *pad = gst_element_get_static_pad (src, "src");
+
+  probe->input = input;
+  probe->slot = -1;
+  probe->path = path;
+  probe->generation = g_atomic_int_get (&input->generation);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, hf_input_path_probe,
       probe, g_free);
   gst_object_unref (pad);
 }
@@ -435,30 +525,43 @@ hf_input_make_tsdemux (HfInput * input)
 
 /* ---- Pipeline construction (control thread) ----------------------------- */
 
+/* @host: the local address to bind ("" = any). */
 static GstElement *
-hf_input_make_udpsrc (HfInput * input, guint16 port, GstCaps * caps)
+hf_input_make_udpsrc_at (const gchar * host, guint16 port, GstCaps * caps)
 {
   GstElement *src = gst_element_factory_make ("udpsrc", NULL);
 
   g_object_set (src, "port", port, "reuse", FALSE,
       "buffer-size", 4 * 1024 * 1024, NULL);
-  if (*input->spec.host)
-    g_object_set (src, "address", input->spec.host, NULL);
+  if (*host)
+    g_object_set (src, "address", host, NULL);
   if (caps)
     g_object_set (src, "caps", caps, NULL);
   return src;
 }
 
-static gboolean
-hf_input_add_rtcp (HfInput * input, guint16 port)
+static GstElement *
+hf_input_make_udpsrc (HfInput * input, guint16 port, GstCaps * caps)
 {
-  GstElement *src = hf_input_make_udpsrc (input, port, NULL);
+  return hf_input_make_udpsrc_at (input->spec.host, port, caps);
+}
+
+static gboolean
+hf_input_add_rtcp_at (HfInput * input, const gchar * host, guint16 port)
+{
+  GstElement *src = hf_input_make_udpsrc_at (host, port, NULL);
   GstElement *sink = gst_element_factory_make ("fakesink", NULL);
 
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   gst_bin_add_many (GST_BIN (input->pipeline), src, sink, NULL);
   hf_input_add_probe (input, src, -1, TRUE);
   return gst_element_link (src, sink);
+}
+
+static gboolean
+hf_input_add_rtcp (HfInput * input, guint16 port)
+{
+  return hf_input_add_rtcp_at (input, input->spec.host, port);
 }
 
 static gboolean
@@ -557,6 +660,69 @@ hf_input_build_rtp_ts (HfInput * input, GError ** error)
   return TRUE;
 }
 
+/* A merged input: one udpsrc per path into hfmerge, whose output is the
+ * single RTP/MPEG-TS chain.  The stats probe sits on hfmerge's src pad:
+ * loss, jitter and bitrate are those of the merged stream. */
+static gboolean
+hf_input_build_rtp_merged (HfInput * input, GError ** error)
+{
+  GstElement *merge = gst_element_factory_make ("hfmerge", NULL);
+  GstElement *jb, *depay, *demux;
+  GstCaps *caps;
+  guint i;
+
+  if (!merge)
+    goto no_merge;
+  if (input->window_us > 0)
+    g_object_set (merge, "window-ms", (guint) CLAMP (input->window_us / 1000,
+            1, 10000), NULL);
+  jb = hf_input_make_jitterbuffer (input);
+  depay = gst_element_factory_make ("rtpmp2tdepay", NULL);
+  demux = hf_input_make_tsdemux (input);
+  gst_bin_add_many (GST_BIN (input->pipeline), merge, jb, depay, demux, NULL);
+  hf_input_add_probe (input, merge, 0, FALSE);
+  if (!gst_element_link_many (merge, jb, depay, demux, NULL))
+    goto no_link;
+
+  caps = gst_caps_from_string ("application/x-rtp, media=video, "
+      "clock-rate=90000, encoding-name=MP2T, payload=33");
+  for (i = 0; i < input->n_paths; i++) {
+    const HfInputSpec *path = &input->paths[i];
+    GstElement *src = hf_input_make_udpsrc_at (path->host, path->port, caps);
+    gchar pad_name[16];
+
+    g_snprintf (pad_name, sizeof (pad_name), "sink_%u", i);
+    gst_bin_add (GST_BIN (input->pipeline), src);
+    hf_input_add_path_probe (input, src, i);
+    if (!gst_element_link_pads (src, "src", merge, pad_name) ||
+        !hf_input_add_rtcp_at (input, path->host, path->port + 1)) {
+      gst_caps_unref (caps);
+      goto no_link;
+    }
+  }
+  gst_caps_unref (caps);
+
+  g_mutex_lock (&input->stats_lock);
+  gst_object_replace ((GstObject **) & input->merge, GST_OBJECT (merge));
+  g_mutex_unlock (&input->stats_lock);
+  return TRUE;
+
+  /* ERRORS */
+no_merge:
+  {
+    g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_PIPELINE,
+        "hfmerge element not registered (the failover module's "
+        "hf_failover_register_elements () registers it)");
+    return FALSE;
+  }
+no_link:
+  {
+    g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_PIPELINE,
+        "cannot build the merged RTP/MPEG-TS receiver");
+    return FALSE;
+  }
+}
+
 static const gchar *
 hf_input_depayloader_for (const gchar * encoding)
 {
@@ -616,6 +782,64 @@ hf_input_build_rtp_sdp (HfInput * input, GError ** error)
 
 /* ---- Lifecycle (control thread) ----------------------------------------- */
 
+/* Reads path @path's counters from hfmerge's "stats" (0 when absent). */
+static void
+hf_input_merge_path_counters (GstElement * merge, guint path,
+    guint64 * forwarded, guint64 * duplicates)
+{
+  GstStructure *s = NULL;
+  const GValue *paths;
+  guint i;
+
+  *forwarded = *duplicates = 0;
+  g_object_get (merge, "stats", &s, NULL);
+  if (!s)
+    return;
+  paths = gst_structure_get_value (s, "paths");
+  for (i = 0; paths && GST_VALUE_HOLDS_ARRAY (paths) &&
+      i < gst_value_array_get_size (paths); i++) {
+    const GValue *v = gst_value_array_get_value (paths, i);
+    const GstStructure *p;
+    guint index;
+
+    if (!GST_VALUE_HOLDS_STRUCTURE (v))
+      continue;
+    p = gst_value_get_structure (v);
+    if (!gst_structure_get_uint (p, "path", &index) || index != path)
+      continue;
+    gst_structure_get_uint64 (p, "forwarded", forwarded);
+    gst_structure_get_uint64 (p, "duplicates", duplicates);
+  }
+  gst_structure_free (s);
+}
+
+/* Control thread, the pipeline stopped: folds the hfmerge's counters into
+ * the totals and lets it go, in one step under stats_lock so that a
+ * reader sees either the old totals and the element, or the new totals. */
+static void
+hf_input_release_merge (HfInput * input)
+{
+  guint64 fwd[HF_INPUT_MAX_PATHS], dup[HF_INPUT_MAX_PATHS];
+  GstElement *merge;
+  guint i;
+
+  g_mutex_lock (&input->stats_lock);
+  merge = input->merge ? gst_object_ref (input->merge) : NULL;
+  g_mutex_unlock (&input->stats_lock);
+  if (!merge)
+    return;
+  for (i = 0; i < input->n_paths; i++)
+    hf_input_merge_path_counters (merge, i, &fwd[i], &dup[i]);
+  g_mutex_lock (&input->stats_lock);
+  for (i = 0; i < input->n_paths; i++) {
+    input->path_forwarded_base[i] += fwd[i];
+    input->path_duplicates_base[i] += dup[i];
+  }
+  gst_clear_object (&input->merge);
+  g_mutex_unlock (&input->stats_lock);
+  gst_object_unref (merge);
+}
+
 static void
 hf_input_teardown (HfInput * input)
 {
@@ -632,6 +856,7 @@ hf_input_teardown (HfInput * input)
       input->bus_watch = 0;
     }
     gst_element_set_state (input->pipeline, GST_STATE_NULL);
+    hf_input_release_merge (input);
     gst_clear_object (&input->pipeline);
   }
 }
@@ -655,7 +880,8 @@ hf_input_build_and_play (HfInput * input, GError ** error)
       ok = hf_input_build_srt (input, error);
       break;
     case HF_INPUT_RTP_TS:
-      ok = hf_input_build_rtp_ts (input, error);
+      ok = input->n_paths > 0 ? hf_input_build_rtp_merged (input, error) :
+          hf_input_build_rtp_ts (input, error);
       break;
     case HF_INPUT_RTP_SDP:
     default:
@@ -802,6 +1028,37 @@ hf_input_new (const HfInputSpec * spec, const gchar * name, guint index,
   return input;
 }
 
+HfInput *
+hf_input_new_merged (const HfInputSpec * specs, guint n_specs,
+    gint64 window_us, const gchar * name, guint index,
+    HfInputSampleFunc func, gpointer user_data)
+{
+  HfInput *input;
+  guint i;
+
+  g_return_val_if_fail (specs != NULL, NULL);
+  g_return_val_if_fail (n_specs >= 1 && n_specs <= HF_INPUT_MAX_PATHS, NULL);
+  for (i = 0; i < n_specs; i++)
+    g_return_val_if_fail (specs[i].kind == HF_INPUT_RTP_TS &&
+        specs[i].sdp_path == NULL, NULL);
+
+  input = hf_input_new (&specs[0], name, index, func, user_data);
+  input->paths = g_new0 (HfInputSpec, n_specs);
+  for (i = 0; i < n_specs; i++) {
+    input->paths[i] = specs[i];
+    input->paths[i].url = g_strdup (specs[i].url);
+    input->paths[i].host = g_strdup (specs[i].host ? specs[i].host : "");
+    input->paths[i].streamid = g_strdup (specs[i].streamid);
+    input->paths[i].passphrase = g_strdup (specs[i].passphrase);
+    input->paths[i].sdp_path = NULL;
+  }
+  input->n_paths = n_specs;
+  input->window_us = window_us;
+  GST_INFO ("input %s: merging %u paths, window %" G_GINT64_FORMAT " us",
+      input->name, n_specs, window_us);
+  return input;
+}
+
 gboolean
 hf_input_start (HfInput * input, GError ** error)
 {
@@ -845,9 +1102,14 @@ hf_input_stop (HfInput * input)
 void
 hf_input_free (HfInput * input)
 {
+  guint i;
+
   if (!input)
     return;
   hf_input_stop (input);
+  for (i = 0; i < input->n_paths; i++)
+    hf_input_spec_clear (&input->paths[i]);
+  g_free (input->paths);
   hf_input_spec_clear (&input->spec);
   g_free (input->name);
   g_mutex_clear (&input->stats_lock);
@@ -1020,4 +1282,50 @@ hf_input_get_stats (HfInput * input, gint64 now_us, HfInputStats * st)
   st->restarts = input->restarts;
   st->access_units = input->access_units;
   g_mutex_unlock (&input->stats_lock);
+}
+
+guint
+hf_input_get_n_paths (HfInput * input)
+{
+  return input->n_paths ? input->n_paths : 1;
+}
+
+gboolean
+hf_input_get_path_stats (HfInput * input, guint path, gint64 now_us,
+    HfInputPathStats * st)
+{
+  GstElement *merge = NULL;
+  guint64 fwd = 0, dup = 0;
+
+  memset (st, 0, sizeof (*st));
+  st->last_packet_age_ms = -1;
+  if (path >= hf_input_get_n_paths (input))
+    return FALSE;
+
+  g_mutex_lock (&input->stats_lock);
+  if (input->n_paths == 0) {
+    st->received = st->forwarded = input->packets;
+    st->last_packet_age_ms = input->last_packet_us ?
+        (now_us - input->last_packet_us) / 1000 : -1;
+    g_mutex_unlock (&input->stats_lock);
+    return TRUE;
+  }
+  st->received = input->path_received[path];
+  st->forwarded = input->path_forwarded_base[path];
+  st->duplicates = input->path_duplicates_base[path];
+  st->last_packet_age_ms = input->path_last_us[path] ?
+      (now_us - input->path_last_us[path]) / 1000 : -1;
+  if (input->merge)
+    merge = gst_object_ref (input->merge);
+  g_mutex_unlock (&input->stats_lock);
+
+  /* The live element's counters, read without our lock: its "stats" takes
+   * the element's own lock, which its streaming threads hold briefly. */
+  if (merge) {
+    hf_input_merge_path_counters (merge, path, &fwd, &dup);
+    gst_object_unref (merge);
+  }
+  st->forwarded += fwd;
+  st->duplicates += dup;
+  return TRUE;
 }
