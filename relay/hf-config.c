@@ -9,17 +9,38 @@
  *   inputs = srt://:9001?mode=listener;rtp://127.0.0.1:5004
  *   input-names = primary;backup        (optional)
  *   outputs = srt://:9000?mode=listener
- *   input-timeout-ms = 500              (optional)
+ *   input-timeout-ms = 250              (50..60000: LOST after this silence)
+ *   degraded-loss-ratio = 0.05          (0 < x <= 1, or a percentage "5%")
+ *   degraded-jitter-ms = 50             (1..10000)
+ *   revert-after-s = 10                 (0..3600: primary HEALTHY this long
+ *                                        before it goes back on air)
+ *   failover = auto                     (auto | manual)
+ *   merge = false                       (true: the inputs are copies of one
+ *                                        RTP/MPEG-TS stream, >= 2 rtp://
+ *                                        inputs without sdp=)
+ *   merge-window-ms = 200               (10..5000)
+ *   fallback = builtin                  (builtin | none | PATH of a clip)
+ *
+ * Every stream key but inputs is optional; the values above are the
+ * defaults.  A fallback PATH is checked (an existing, readable regular
+ * file) at load time, so that a typo shows before the night it is needed.
  *
  * Called on the control thread at start-up; no state of its own.
  */
 #include "relay/hf-relay.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK (hf - config - error - quark, hf_config_error)
 #define HF_CONFIG_DEFAULT_HTTP "127.0.0.1:8080"
-#define HF_CONFIG_DEFAULT_INPUT_TIMEOUT_MS 500
+#define HF_CONFIG_DEFAULT_INPUT_TIMEOUT_MS 250
+#define HF_CONFIG_DEFAULT_LOSS_RATIO 0.05
+#define HF_CONFIG_DEFAULT_JITTER_MS 50.0
+#define HF_CONFIG_DEFAULT_REVERT_AFTER_S 10
+#define HF_CONFIG_DEFAULT_MERGE_WINDOW_MS 200
      const gchar *hf_output_kind_to_string (HfOutputKind kind)
 {
   switch (kind) {
@@ -121,6 +142,7 @@ hf_stream_config_free (gpointer p)
   g_free (sc->inputs);
   g_free (sc->outputs);
   g_strfreev (sc->input_names);
+  g_free (sc->fallback_path);
   g_free (sc->name);
   g_free (sc);
 }
@@ -239,12 +261,276 @@ hf_config_valid_name (const gchar * name)
   return TRUE;
 }
 
+/* Reads an optional key as a stripped string: TRUE with *@value NULL when
+ * the key is absent; FALSE, with @error naming group and key, when GKeyFile
+ * cannot read it (not UTF-8, a bad escape). */
+static gboolean
+hf_config_get_value (GKeyFile * kf, const gchar * group, const gchar * key,
+    gchar ** value, GError ** error)
+{
+  GError *err = NULL;
+
+  *value = NULL;
+  if (!g_key_file_has_key (kf, group, key, NULL))
+    return TRUE;
+  *value = g_key_file_get_string (kf, group, key, &err);
+  if (!*value) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] %s: %s", group, key, err ? err->message : "unreadable");
+    g_clear_error (&err);
+    return FALSE;
+  }
+  g_strstrip (*value);
+  return TRUE;
+}
+
+/* An optional whole number in [@min, @max]; @value keeps its default when
+ * the key is absent. */
+static gboolean
+hf_config_get_int (GKeyFile * kf, const gchar * group, const gchar * key,
+    gint min, gint max, gint * value, GError ** error)
+{
+  g_autofree gchar *text = NULL;
+  gint64 v;
+
+  if (!hf_config_get_value (kf, group, key, &text, error))
+    return FALSE;
+  if (!text)
+    return TRUE;
+  if (!g_ascii_string_to_signed (text, 10, min, max, &v, NULL)) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] %s: expected a whole number from %d to %d, not '%s'", group,
+        key, min, max, text);
+    return FALSE;
+  }
+  *value = (gint) v;
+  return TRUE;
+}
+
+/* Parses a whole decimal number (fractions allowed) that is all of @text;
+ * NaN and infinities pass here and fail every range check after. */
+static gboolean
+hf_config_parse_double (const gchar * text, gdouble * value)
+{
+  gchar *end = NULL;
+
+  if (!*text || g_ascii_isspace (*text))
+    return FALSE;
+  *value = g_ascii_strtod (text, &end);
+  return end != text && *end == '\0';
+}
+
+/* "0.05" or "5%": loss ratios are read both ways, since operators think in
+ * percent and the API reports ratios. */
+static gboolean
+hf_config_get_loss_ratio (GKeyFile * kf, const gchar * group,
+    const gchar * key, gdouble * value, GError ** error)
+{
+  g_autofree gchar *text = NULL;
+  g_autofree gchar *number = NULL;
+  gboolean percent;
+  gsize len;
+  gdouble v;
+
+  if (!hf_config_get_value (kf, group, key, &text, error))
+    return FALSE;
+  if (!text)
+    return TRUE;
+  len = strlen (text);
+  percent = len > 0 && text[len - 1] == '%';
+  number = g_strndup (text, percent ? len - 1 : len);
+  g_strchomp (number);
+  if (!hf_config_parse_double (number, &v))
+    goto invalid;
+  if (percent)
+    v /= 100.0;
+  /* Written so that NaN fails too. */
+  if (!(v > 0.0 && v <= 1.0))
+    goto invalid;
+  *value = v;
+  return TRUE;
+
+invalid:
+  g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+      "[%s] %s: expected a ratio above 0 and at most 1 (0.05) or a "
+      "percentage (5%%), not '%s'", group, key, text);
+  return FALSE;
+}
+
+/* An optional number (fractions allowed) in [@min, @max]. */
+static gboolean
+hf_config_get_double (GKeyFile * kf, const gchar * group, const gchar * key,
+    gdouble min, gdouble max, gdouble * value, GError ** error)
+{
+  g_autofree gchar *text = NULL;
+  gdouble v;
+
+  if (!hf_config_get_value (kf, group, key, &text, error))
+    return FALSE;
+  if (!text)
+    return TRUE;
+  if (!hf_config_parse_double (text, &v) || !(v >= min && v <= max)) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] %s: expected a number from %g to %g, not '%s'", group, key,
+        min, max, text);
+    return FALSE;
+  }
+  *value = v;
+  return TRUE;
+}
+
+static gboolean
+hf_config_get_bool (GKeyFile * kf, const gchar * group, const gchar * key,
+    gboolean * value, GError ** error)
+{
+  g_autofree gchar *text = NULL;
+
+  if (!hf_config_get_value (kf, group, key, &text, error))
+    return FALSE;
+  if (!text)
+    return TRUE;
+  if (!g_ascii_strcasecmp (text, "true") || !g_ascii_strcasecmp (text, "yes")
+      || g_str_equal (text, "1")) {
+    *value = TRUE;
+  } else if (!g_ascii_strcasecmp (text, "false") ||
+      !g_ascii_strcasecmp (text, "no") || g_str_equal (text, "0")) {
+    *value = FALSE;
+  } else {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] %s: expected true or false, not '%s'", group, key, text);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+hf_config_get_failover (GKeyFile * kf, const gchar * group,
+    HfFailoverMode * mode, GError ** error)
+{
+  g_autofree gchar *text = NULL;
+
+  if (!hf_config_get_value (kf, group, "failover", &text, error))
+    return FALSE;
+  if (!text)
+    return TRUE;
+  if (g_str_equal (text, "auto")) {
+    *mode = HF_FAILOVER_AUTO;
+  } else if (g_str_equal (text, "manual")) {
+    *mode = HF_FAILOVER_MANUAL;
+  } else {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] failover: expected auto or manual, not '%s'", group, text);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* builtin, none, or the path of the operator's clip.  The clip is checked
+ * now rather than when the slate is first needed: by then the operator is
+ * in the middle of an outage.  g_stat() and g_access() only, never open():
+ * a path naming a FIFO would block the loader. */
+static gboolean
+hf_config_get_fallback (GKeyFile * kf, const gchar * group,
+    HfStreamConfig * sc, GError ** error)
+{
+  g_autofree gchar *text = NULL;
+  GStatBuf st;
+  const gchar *problem = NULL;
+
+  if (!hf_config_get_value (kf, group, "fallback", &text, error))
+    return FALSE;
+  if (!text)
+    return TRUE;
+  if (g_str_equal (text, "builtin")) {
+    sc->fallback = HF_FALLBACK_BUILTIN;
+    return TRUE;
+  }
+  if (g_str_equal (text, "none")) {
+    sc->fallback = HF_FALLBACK_NONE;
+    return TRUE;
+  }
+  if (!*text) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] fallback: expected builtin, none or the path of a clip "
+        "(MP4 or MPEG-TS)", group);
+    return FALSE;
+  }
+  if (g_stat (text, &st) != 0)
+    problem = g_strerror (errno);
+  else if (!S_ISREG (st.st_mode))
+    problem = "not a regular file";
+  else if (g_access (text, R_OK) != 0)
+    problem = g_strerror (errno);
+  if (problem) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] fallback: '%s': %s (expected builtin, none or the path of a "
+        "readable clip)", group, text, problem);
+    return FALSE;
+  }
+  sc->fallback = HF_FALLBACK_FILE;
+  sc->fallback_path = g_steal_pointer (&text);
+  return TRUE;
+}
+
+/* The failover policy keys: everything of a stream but its inputs and
+ * outputs.  Missing keys keep the defaults already in @sc. */
+static gboolean
+hf_config_load_policy (GKeyFile * kf, const gchar * group,
+    HfStreamConfig * sc, GError ** error)
+{
+  return hf_config_get_int (kf, group, "input-timeout-ms", 50, 60000,
+      &sc->input_timeout_ms, error) &&
+      hf_config_get_loss_ratio (kf, group, "degraded-loss-ratio",
+      &sc->degraded_loss_ratio, error) &&
+      hf_config_get_double (kf, group, "degraded-jitter-ms", 1, 10000,
+      &sc->degraded_jitter_ms, error) &&
+      hf_config_get_int (kf, group, "revert-after-s", 0, 3600,
+      &sc->revert_after_s, error) &&
+      hf_config_get_failover (kf, group, &sc->failover, error) &&
+      hf_config_get_bool (kf, group, "merge", &sc->merge, error) &&
+      hf_config_get_int (kf, group, "merge-window-ms", 10, 5000,
+      &sc->merge_window_ms, error) &&
+      hf_config_get_fallback (kf, group, sc, error);
+}
+
+/* Merge takes the first copy of each RTP packet by sequence number, so
+ * every input must be the same kind of plain RTP stream: two or more
+ * rtp:// MPEG-TS inputs (an SDP input is several RTP streams, and SRT has
+ * no RTP sequence numbers to merge on). */
+static gboolean
+hf_config_check_merge (const gchar * group, const HfStreamConfig * sc,
+    GError ** error)
+{
+  guint i;
+
+  if (!sc->merge)
+    return TRUE;
+  if (sc->n_inputs < 2) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] merge: needs at least two inputs (copies of one RTP stream), "
+        "this stream has %u", group, sc->n_inputs);
+    return FALSE;
+  }
+  for (i = 0; i < sc->n_inputs; i++) {
+    if (sc->inputs[i].kind != HF_INPUT_RTP_TS) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[%s] merge: input '%s' (%s) is not RTP carrying MPEG-TS; merge "
+          "needs rtp://HOST:PORT inputs without sdp=", group,
+          sc->input_names[i], sc->inputs[i].url);
+      return FALSE;
+    }
+  }
+  return TRUE;
+}
+
 static HfStreamConfig *
 hf_config_load_stream (GKeyFile * kf, const gchar * group,
     const gchar * name, GPtrArray * used_ports, GError ** error)
 {
   static const gchar *const known[] = { "inputs", "input-names", "outputs",
-    "input-timeout-ms", NULL
+    "input-timeout-ms", "degraded-loss-ratio", "degraded-jitter-ms",
+    "revert-after-s", "failover", "merge", "merge-window-ms", "fallback",
+    NULL
   };
   HfStreamConfig *sc;
   g_auto (GStrv) inputs = NULL;
@@ -274,23 +560,19 @@ hf_config_load_stream (GKeyFile * kf, const gchar * group,
   sc = g_new0 (HfStreamConfig, 1);
   sc->name = g_strdup (name);
   sc->input_timeout_ms = HF_CONFIG_DEFAULT_INPUT_TIMEOUT_MS;
+  sc->degraded_loss_ratio = HF_CONFIG_DEFAULT_LOSS_RATIO;
+  sc->degraded_jitter_ms = HF_CONFIG_DEFAULT_JITTER_MS;
+  sc->revert_after_s = HF_CONFIG_DEFAULT_REVERT_AFTER_S;
+  sc->failover = HF_FAILOVER_AUTO;
+  sc->merge = FALSE;
+  sc->merge_window_ms = HF_CONFIG_DEFAULT_MERGE_WINDOW_MS;
+  sc->fallback = HF_FALLBACK_BUILTIN;
   sc->inputs = g_new0 (HfInputSpec, n_in);
   sc->input_names = g_new0 (gchar *, n_in + 1);
   sc->outputs = g_new0 (HfOutputSpec, n_out);
 
-  if (g_key_file_has_key (kf, group, "input-timeout-ms", NULL)) {
-    GError *err = NULL;
-    gint v = g_key_file_get_integer (kf, group, "input-timeout-ms", &err);
-
-    if (err || v < 50 || v > 60000) {
-      g_clear_error (&err);
-      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
-          "[%s] input-timeout-ms: expected a whole number from 50 to 60000",
-          group);
-      goto fail;
-    }
-    sc->input_timeout_ms = v;
-  }
+  if (!hf_config_load_policy (kf, group, sc, error))
+    goto fail;
 
   names = g_key_file_get_string_list (kf, group, "input-names", &n_names, NULL);
   if (names && n_names != n_in) {
@@ -337,6 +619,8 @@ hf_config_load_stream (GKeyFile * kf, const gchar * group,
       if (!hf_config_claim_port (used_ports, ports[j], group, "inputs", error))
         goto fail;
   }
+  if (!hf_config_check_merge (group, sc, error))
+    goto fail;
 
   for (i = 0; i < n_out; i++) {
     g_strstrip (outputs[i]);

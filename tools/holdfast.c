@@ -5,6 +5,8 @@
  * Loads and validates the config (exit 2 with a message naming the group
  * and key if it is wrong), starts every stream and the HTTP API, and runs
  * the control GMainContext until SIGINT or SIGTERM, then stops cleanly.
+ * One event log is shared by every stream (they write their transitions to
+ * it) and the API (which serves it); it outlives both.
  */
 #include "relay/hf-relay.h"
 
@@ -14,12 +16,27 @@
 GST_DEBUG_CATEGORY_STATIC (hf_main_debug);
 #define GST_CAT_DEFAULT hf_main_debug
 
+/* Events kept for GET /api/v1/events: minutes of a busy night's flapping,
+ * for a few hundred kilobytes. */
+#define HF_MAIN_EVENTS_CAPACITY 1024
+
 typedef struct
 {
   GMainLoop *loop;
   GPtrArray *streams;
+  HfEvents *events;
   gint signal_name;
 } HfDaemon;
+
+/* Frees what main () made, in dependency order: the streams write to the
+ * event log, so it goes last. */
+static void
+hf_main_cleanup (HfDaemon * d)
+{
+  g_clear_pointer (&d->streams, g_ptr_array_unref);
+  g_clear_pointer (&d->events, hf_events_free);
+  g_clear_pointer (&d->loop, g_main_loop_unref);
+}
 
 static gboolean
 hf_main_on_signal (gpointer user_data)
@@ -78,6 +95,12 @@ main (int argc, char **argv)
     return 2;
   }
   GST_DEBUG_CATEGORY_INIT (hf_main_debug, "hf-main", 0, "Holdfast daemon");
+  /* gst_init () ran in g_option_context_parse (): our elements can be
+   * registered now, before any stream builds a pipeline with them. */
+  if (!hf_failover_register_elements ()) {
+    g_printerr ("holdfast: cannot register the failover elements\n");
+    return 1;
+  }
 
   config = hf_config_load_file (config_path, &error);
   if (!config) {
@@ -86,23 +109,24 @@ main (int argc, char **argv)
   }
 
   d.loop = g_main_loop_new (NULL, FALSE);
+  d.events = hf_events_new (HF_MAIN_EVENTS_CAPACITY);
   d.streams = g_ptr_array_new_with_free_func ((GDestroyNotify) hf_stream_free);
   for (i = 0; i < config->streams->len; i++) {
-    HfStream *s = hf_stream_new (g_ptr_array_index (config->streams, i));
+    HfStream *s = hf_stream_new (g_ptr_array_index (config->streams, i),
+        d.events);
 
     g_ptr_array_add (d.streams, s);
     if (!hf_stream_start (s, &error)) {
       g_printerr ("holdfast: %s\n", error->message);
-      g_ptr_array_unref (d.streams);
-      g_main_loop_unref (d.loop);
+      hf_main_cleanup (&d);
       return 1;
     }
   }
-  api = hf_api_new (config->http_host, config->http_port, d.streams, &error);
+  api = hf_api_new (config->http_host, config->http_port, d.streams,
+      d.events, &error);
   if (!api) {
     g_printerr ("holdfast: %s\n", error->message);
-    g_ptr_array_unref (d.streams);
-    g_main_loop_unref (d.loop);
+    hf_main_cleanup (&d);
     return 1;
   }
   g_print ("holdfast %s: %u stream(s); API on http://%s:%u/api/v1/streams\n",
@@ -115,8 +139,7 @@ main (int argc, char **argv)
 
   g_source_remove (tick);
   hf_api_free (api);
-  g_ptr_array_unref (d.streams);
-  g_main_loop_unref (d.loop);
+  hf_main_cleanup (&d);
   gst_deinit ();
   return 0;
 }

@@ -3,8 +3,9 @@
  * refuses with an HF_CONFIG_ERROR; it never crashes, leaks or asserts.
  *
  * Note: an SDP input makes the loader read the file it names (for its
- * ports).  The seeds name tests/fuzz/corpus/sdp/ffmpeg.sdp, relative to
- * the top of the tree, where the fuzzers run.  Single-threaded; gst_init()
+ * ports), and a fallback PATH makes it stat the file.  The seeds name
+ * tests/fuzz/corpus/sdp/ffmpeg.sdp, relative to the top of the tree, where
+ * the fuzzers run.  Single-threaded; gst_init()
  * once, for the caps an SDP input's media make.
  */
 #include "tests/fuzz/fuzz.h"
@@ -27,6 +28,18 @@ hf_fuzz_check_config (const HfConfig * config)
       abort ();
     if (sc->input_timeout_ms < 50 || sc->input_timeout_ms > 60000)
       abort ();
+    if (!(sc->degraded_loss_ratio > 0 && sc->degraded_loss_ratio <= 1) ||
+        !(sc->degraded_jitter_ms >= 1 && sc->degraded_jitter_ms <= 10000) ||
+        sc->revert_after_s < 0 || sc->revert_after_s > 3600 ||
+        sc->merge_window_ms < 10 || sc->merge_window_ms > 5000)
+      abort ();
+    if ((sc->fallback == HF_FALLBACK_FILE) != (sc->fallback_path != NULL))
+      abort ();
+    if (sc->merge && sc->n_inputs < 2)
+      abort ();
+    for (j = 0; sc->merge && j < sc->n_inputs; j++)
+      if (sc->inputs[j].kind != HF_INPUT_RTP_TS)
+        abort ();
     for (j = 0; j < sc->n_inputs; j++) {
       if (!sc->input_names[j] || !sc->inputs[j].url ||
           !sc->inputs[j].host || sc->inputs[j].port == 0)

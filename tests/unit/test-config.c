@@ -3,12 +3,14 @@
  * make is refused with one message that names the group and key at fault.
  *
  * Single-threaded: Check runs each test in its own process.  The SDP input
- * needs a real file, written to a temporary path by the test that uses it.
+ * and a fallback clip need real files, written to temporary paths by the
+ * tests that use them.
  */
 #include <gst/check/gstcheck.h>
 #include <glib/gstdio.h>
 #include <unistd.h>
 #include <string.h>
+#include <math.h>
 
 #include "relay/hf-relay.h"
 
@@ -51,6 +53,18 @@ static HfConfig *
 hf_test_load (const gchar * text, GError ** error)
 {
   return hf_config_load_data (text, strlen (text), error);
+}
+
+/* Loads @text, which must be accepted: (transfer full). */
+static HfConfig *
+hf_test_load_with_text_ok (const gchar * text)
+{
+  GError *error = NULL;
+  HfConfig *config = hf_test_load (text, &error);
+
+  fail_unless (config != NULL, "refused:\n%s\n%s", text,
+      error ? error->message : "?");
+  return config;
 }
 
 /* Asserts that @text is refused as invalid with a message containing
@@ -138,7 +152,7 @@ GST_START_TEST (test_valid_config_parses_to_its_values)
   /* The second stream takes every default. */
   sc = g_ptr_array_index (config->streams, 1);
   fail_unless_equals_string (sc->name, "second");
-  fail_unless_equals_int (sc->input_timeout_ms, 500);
+  fail_unless_equals_int (sc->input_timeout_ms, 250);
   fail_unless_equals_int (sc->n_inputs, 1);
   fail_unless_equals_int (sc->inputs[0].kind, HF_INPUT_SRT);
   fail_unless_equals_int (sc->inputs[0].srt_mode, HF_SRT_CALLER);
@@ -454,6 +468,294 @@ GST_START_TEST (test_garbage_that_is_not_ini_is_refused_as_parse_error)
 
 GST_END_TEST;
 
+/* The one stream of a loaded single-stream config. */
+static HfStreamConfig *
+hf_test_only_stream (HfConfig * config)
+{
+  fail_unless (config != NULL);
+  fail_unless_equals_int (config->streams->len, 1);
+  return g_ptr_array_index (config->streams, 0);
+}
+
+/* Loads "[stream a]\ninputs = srt://:9001\n" plus @extra; must succeed. */
+static HfConfig *
+hf_test_load_with (const gchar * extra)
+{
+  gchar *text = g_strdup_printf ("[stream a]\ninputs = srt://:9001\n%s",
+      extra);
+  GError *error = NULL;
+  HfConfig *config = hf_test_load (text, &error);
+
+  fail_unless (config != NULL, "refused:\n%s\n%s", text,
+      error ? error->message : "?");
+  g_free (text);
+  return config;
+}
+
+GST_START_TEST (test_failover_keys_take_their_defaults)
+{
+  HfConfig *config = hf_test_load_with ("");
+  HfStreamConfig *sc = hf_test_only_stream (config);
+
+  fail_unless_equals_int (sc->input_timeout_ms, 250);
+  fail_unless_equals_float (sc->degraded_loss_ratio, 0.05);
+  fail_unless_equals_float (sc->degraded_jitter_ms, 50.0);
+  fail_unless_equals_int (sc->revert_after_s, 10);
+  fail_unless_equals_int (sc->failover, HF_FAILOVER_AUTO);
+  fail_unless_equals_int (sc->merge, FALSE);
+  fail_unless_equals_int (sc->merge_window_ms, 200);
+  fail_unless_equals_int (sc->fallback, HF_FALLBACK_BUILTIN);
+  fail_unless (sc->fallback_path == NULL);
+  hf_config_free (config);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_failover_keys_parse_to_their_values)
+{
+  HfConfig *config = hf_test_load_with ("input-timeout-ms = 50\n"
+      "degraded-loss-ratio = 0.2\n"
+      "degraded-jitter-ms = 12.5\n"
+      "revert-after-s = 0\n"
+      "failover = manual\n"
+      "merge = false\n" "merge-window-ms = 5000\n" "fallback = none\n");
+  HfStreamConfig *sc = hf_test_only_stream (config);
+
+  fail_unless_equals_int (sc->input_timeout_ms, 50);
+  fail_unless_equals_float (sc->degraded_loss_ratio, 0.2);
+  fail_unless_equals_float (sc->degraded_jitter_ms, 12.5);
+  fail_unless_equals_int (sc->revert_after_s, 0);
+  fail_unless_equals_int (sc->failover, HF_FAILOVER_MANUAL);
+  fail_unless_equals_int (sc->merge, FALSE);
+  fail_unless_equals_int (sc->merge_window_ms, 5000);
+  fail_unless_equals_int (sc->fallback, HF_FALLBACK_NONE);
+  fail_unless (sc->fallback_path == NULL);
+  hf_config_free (config);
+
+  /* The other ends of the ranges. */
+  config = hf_test_load_with ("input-timeout-ms = 60000\n"
+      "degraded-loss-ratio = 1\n"
+      "degraded-jitter-ms = 10000\n"
+      "revert-after-s = 3600\n"
+      "failover = auto\n" "merge-window-ms = 10\n" "fallback = builtin\n");
+  sc = hf_test_only_stream (config);
+  fail_unless_equals_int (sc->input_timeout_ms, 60000);
+  fail_unless_equals_float (sc->degraded_loss_ratio, 1.0);
+  fail_unless_equals_float (sc->degraded_jitter_ms, 10000.0);
+  fail_unless_equals_int (sc->revert_after_s, 3600);
+  fail_unless_equals_int (sc->failover, HF_FAILOVER_AUTO);
+  fail_unless_equals_int (sc->merge_window_ms, 10);
+  fail_unless_equals_int (sc->fallback, HF_FALLBACK_BUILTIN);
+  hf_config_free (config);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_degraded_loss_ratio_accepts_a_percentage)
+{
+  static const struct
+  {
+    const gchar *text;
+    gdouble ratio;
+  } cases[] = {
+    {"5%", 0.05}, {"0.5%", 0.005}, {"100%", 1.0}, {"12.5 %", 0.125},
+    {"0.05", 0.05}, {"1e-3", 0.001},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *extra = g_strdup_printf ("degraded-loss-ratio = %s\n",
+        cases[i].text);
+    HfConfig *config = hf_test_load_with (extra);
+    HfStreamConfig *sc = hf_test_only_stream (config);
+
+    fail_unless (fabs (sc->degraded_loss_ratio - cases[i].ratio) < 1e-12,
+        "'%s' read as %g, expected %g", cases[i].text,
+        sc->degraded_loss_ratio, cases[i].ratio);
+    hf_config_free (config);
+    g_free (extra);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_failover_values_are_refused_naming_the_key)
+{
+  static const struct
+  {
+    const gchar *key;
+    const gchar *value;
+  } bad[] = {
+    {"input-timeout-ms", "49"},
+    {"input-timeout-ms", "250ms"},
+    {"input-timeout-ms", "2.5"},
+    {"degraded-loss-ratio", "0"},
+    {"degraded-loss-ratio", "0%"},
+    {"degraded-loss-ratio", "1.01"},
+    {"degraded-loss-ratio", "101%"},
+    {"degraded-loss-ratio", "-0.1"},
+    {"degraded-loss-ratio", "%"},
+    {"degraded-loss-ratio", "five"},
+    {"degraded-loss-ratio", "nan"},
+    {"degraded-loss-ratio", "0.05%%"},
+    {"degraded-loss-ratio", ""},
+    {"degraded-jitter-ms", "0"},
+    {"degraded-jitter-ms", "0.5"},
+    {"degraded-jitter-ms", "10001"},
+    {"degraded-jitter-ms", "inf"},
+    {"degraded-jitter-ms", "50ms"},
+    {"degraded-jitter-ms", ""},
+    {"revert-after-s", "-1"},
+    {"revert-after-s", "3601"},
+    {"revert-after-s", "10s"},
+    {"revert-after-s", ""},
+    {"failover", "automatic"},
+    {"failover", "AUTO "},
+    {"failover", ""},
+    {"merge", "maybe"},
+    {"merge", ""},
+    {"merge-window-ms", "9"},
+    {"merge-window-ms", "5001"},
+    {"merge-window-ms", "x"},
+    {"fallback", ""},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    gchar *text = g_strdup_printf ("[stream a]\ninputs = srt://:9001\n"
+        "%s = %s\n", bad[i].key, bad[i].value);
+    gchar *needle = g_strdup_printf ("[stream a] %s: ", bad[i].key);
+
+    hf_test_assert_refused (text, needle);
+    g_free (needle);
+    g_free (text);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_merge_takes_two_or_more_plain_rtp_inputs)
+{
+  GError *error = NULL;
+  HfConfig *config = hf_test_load ("[stream a]\n"
+      "inputs = rtp://:5004;rtp://127.0.0.1:5006;rtp://:5008?latency=80\n"
+      "merge = true\nmerge-window-ms = 300\n", &error);
+  HfStreamConfig *sc;
+
+  fail_unless (config != NULL, "refused: %s", error ? error->message : "?");
+  sc = hf_test_only_stream (config);
+  fail_unless_equals_int (sc->merge, TRUE);
+  fail_unless_equals_int (sc->merge_window_ms, 300);
+  fail_unless_equals_int (sc->n_inputs, 3);
+  hf_config_free (config);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_merge_with_fewer_than_two_inputs_is_refused)
+{
+  hf_test_assert_refused ("[stream a]\ninputs = rtp://:5004\nmerge = true\n",
+      "[stream a] merge: needs at least two inputs");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_merge_of_srt_or_sdp_inputs_is_refused)
+{
+  gchar *sdp = hf_test_write_sdp ();
+  gchar *text;
+
+  hf_test_assert_refused ("[stream a]\ninputs = rtp://:5004;srt://:9001\n"
+      "merge = true\n", "[stream a] merge: input 'backup' (srt://:9001)");
+  hf_test_assert_refused ("[stream a]\ninputs = srt://:9001;rtp://:5004\n"
+      "merge = true\n", "[stream a] merge: input 'primary'");
+  text = g_strdup_printf ("[stream a]\ninputs = rtp://:5004;"
+      "rtp://:5010?sdp=%s\nmerge = true\n", sdp);
+  hf_test_assert_refused (text, "[stream a] merge: input 'backup'");
+  g_free (text);
+
+  /* Without merge the same inputs are fine. */
+  text = g_strdup_printf ("[stream a]\ninputs = rtp://:5004;"
+      "rtp://:5010?sdp=%s;srt://:9001\nmerge = false\n", sdp);
+  hf_config_free (hf_test_load_with_text_ok (text));
+  g_free (text);
+
+  g_unlink (sdp);
+  g_free (sdp);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_merged_inputs_on_one_port_are_refused)
+{
+  /* Two copies of a stream still need two ports. */
+  hf_test_assert_refused ("[stream a]\n"
+      "inputs = rtp://127.0.0.1:5004;rtp://127.0.0.2:5004\nmerge = true\n",
+      "[stream a] inputs: UDP port 5004");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fallback_missing_file_is_refused_naming_it)
+{
+  hf_test_assert_refused ("[stream a]\ninputs = srt://:9001\n"
+      "fallback = /nonexistent/holdfast/slate.mp4\n",
+      "[stream a] fallback: '/nonexistent/holdfast/slate.mp4'");
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fallback_directory_is_refused)
+{
+  gchar *dir = g_dir_make_tmp ("hf-test-XXXXXX", NULL);
+  gchar *text;
+  gchar *needle;
+
+  fail_unless (dir != NULL);
+  text = g_strdup_printf ("[stream a]\ninputs = srt://:9001\n"
+      "fallback = %s\n", dir);
+  needle = g_strdup_printf ("[stream a] fallback: '%s': not a regular file",
+      dir);
+  hf_test_assert_refused (text, needle);
+  g_rmdir (dir);
+  g_free (needle);
+  g_free (text);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_fallback_existing_file_is_accepted_with_its_path)
+{
+  GError *error = NULL;
+  gchar *path = NULL;
+  gint fd = g_file_open_tmp ("hf-test-XXXXXX.ts", &path, &error);
+  gchar *text;
+  HfConfig *config;
+  HfStreamConfig *sc;
+
+  fail_unless (fd >= 0, "g_file_open_tmp: %s", error ? error->message : "?");
+  close (fd);
+  text = g_strdup_printf ("[stream a]\ninputs = srt://:9001\n"
+      "fallback = %s\n", path);
+  config = hf_test_load (text, &error);
+  fail_unless (config != NULL, "refused: %s", error ? error->message : "?");
+  sc = hf_test_only_stream (config);
+  fail_unless_equals_int (sc->fallback, HF_FALLBACK_FILE);
+  fail_unless_equals_string (sc->fallback_path, path);
+  hf_config_free (config);
+
+  /* A file that cannot be read is refused (root reads everything). */
+  if (geteuid () != 0 && g_chmod (path, 0) == 0)
+    hf_test_assert_refused (text, "[stream a] fallback: ");
+
+  g_unlink (path);
+  g_free (text);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 static Suite *
 hf_config_suite (void)
 {
@@ -484,6 +786,17 @@ hf_config_suite (void)
   tcase_add_test (tc, test_bad_input_timeout_is_refused);
   tcase_add_test (tc, test_bad_stream_name_is_refused);
   tcase_add_test (tc, test_garbage_that_is_not_ini_is_refused_as_parse_error);
+  tcase_add_test (tc, test_failover_keys_take_their_defaults);
+  tcase_add_test (tc, test_failover_keys_parse_to_their_values);
+  tcase_add_test (tc, test_degraded_loss_ratio_accepts_a_percentage);
+  tcase_add_test (tc, test_bad_failover_values_are_refused_naming_the_key);
+  tcase_add_test (tc, test_merge_takes_two_or_more_plain_rtp_inputs);
+  tcase_add_test (tc, test_merge_with_fewer_than_two_inputs_is_refused);
+  tcase_add_test (tc, test_merge_of_srt_or_sdp_inputs_is_refused);
+  tcase_add_test (tc, test_merged_inputs_on_one_port_are_refused);
+  tcase_add_test (tc, test_fallback_missing_file_is_refused_naming_it);
+  tcase_add_test (tc, test_fallback_directory_is_refused);
+  tcase_add_test (tc, test_fallback_existing_file_is_accepted_with_its_path);
   return s;
 }
 
