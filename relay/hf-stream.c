@@ -1,8 +1,15 @@
-/* A stream: its inputs, the switch, the program mux and the outputs.
+/* A stream: its inputs, the switch, the slate, the program mux and the
+ * outputs.
  *
  *   input pipelines --(access units)--> HfSwitch --(restamped)-->
  *   program: appsrc(video) + appsrc(audio) ! mpegtsmux ! appsink
  *   --(TS)--> GOP cache + outputs
+ *
+ * Two threads of its own: the ticker wakes every 10 ms to run the switch's
+ * clock (health, failover decisions, slate pacing) and, every 100 ms,
+ * feeds it the inputs' loss and jitter; the slate worker encodes the slate
+ * (at start, then again whenever the live format changes) so that no
+ * encoding ever runs while the slate is on air.
  *
  * The program pipeline is live on the system clock; the switch stamps units
  * with the program's running time, so the mux interleaves them as they come
@@ -25,6 +32,9 @@
 GST_DEBUG_CATEGORY_STATIC (hf_stream_debug);
 #define GST_CAT_DEFAULT hf_stream_debug
 
+#define HF_STREAM_TICK_US (10 * 1000)
+#define HF_STREAM_COUNTERS_EVERY 10     /* ticks: 100 ms */
+
 /* Longest GOP we replay to a joiner: 8 MB is 16 s at 4 Mbit/s. */
 #define HF_STREAM_MAX_GOP_BYTES (8 * 1024 * 1024)
 /* How long the mux waits for a stream that has nothing (e.g. no audio). */
@@ -33,7 +43,9 @@ GST_DEBUG_CATEGORY_STATIC (hf_stream_debug);
 struct _HfStream
 {
   const HfStreamConfig *config;
-  GPtrArray *inputs;            /* (element-type HfInput) */
+  HfEvents *events;
+  GPtrArray *inputs;            /* (element-type HfInput); one merged input
+                                 * when config->merge */
   GPtrArray *outputs;           /* (element-type HfOutput) */
   HfSwitch *sw;
 
@@ -67,6 +79,27 @@ struct _HfStream
   guint64 ts_bytes;
 
   gint64 started_us;
+
+  /* The ticker thread. */
+  GThread *ticker;
+  GMutex ticker_lock;           /* guards ticker_stop */
+  GCond ticker_cond;
+  gboolean ticker_stop;
+
+  /* The slate worker.  slate_lock guards everything below. */
+  GThread *slate_worker;
+  GMutex slate_lock;
+  GCond slate_cond;
+  gboolean slate_stop;
+  HfSlateFormat slate_wanted;   /* the live format to match */
+  HfSlateFormat slate_made;     /* the format of `slate` */
+  HfSlate *slate;               /* the slate handed to the switch */
+  GstCaps *live_video_caps;     /* last caps seen on air (pointers only
+                                 * compared; program_lock) */
+  GstCaps *live_audio_caps;
+  gchar *slate_error;
+  gint64 slate_encode_ms;
+  guint slate_encodes;
 };
 
 /* Input streaming thread: one access unit from input @input. */
@@ -78,6 +111,10 @@ hf_stream_on_sample (HfInput * input, HfMediaKind kind, GstSample * sample,
   GstClockTime now = gst_clock_get_time (stream->clock);
   GstClockTime out_now = now > stream->base_time ? now - stream->base_time : 0;
 
+  GST_LOG ("stream %s: input %u %s unit, pts %" GST_TIME_FORMAT,
+      stream->config->name, hf_input_get_index (input),
+      kind == HF_MEDIA_VIDEO ? "video" : "audio",
+      GST_TIME_ARGS (GST_BUFFER_PTS (gst_sample_get_buffer (sample))));
   hf_switch_push (stream->sw, hf_input_get_index (input),
       hf_input_get_epoch (input), kind, sample, g_get_monotonic_time (),
       out_now);
@@ -88,28 +125,76 @@ static gboolean hf_stream_build_program_locked (HfStream * stream,
 static void hf_stream_drop_program_locked (HfStream * stream);
 static void hf_stream_request_rebuild (HfStream * stream, const gchar * why);
 
-/* Input streaming thread, switch lock held: queue into the program, which
- * is built at the first keyframe after start or after a teardown (the
- * switch only ever starts an input at a keyframe). */
+/* Switch lock held, program_lock held: the live format on air changed
+ * (a take, or new caps mid-stream); have the slate re-encoded to match.
+ * Never encodes here: the slate worker does. */
 static void
-hf_stream_on_switch_output (HfMediaKind kind, guint input, GstBuffer * buffer,
+hf_stream_note_live_format_locked (HfStream * stream, HfMediaKind kind,
+    HfInput * in, GstCaps * caps, gboolean take)
+{
+  gboolean changed = FALSE;
+
+  if (stream->config->fallback == HF_FALLBACK_NONE)
+    return;
+  if (kind == HF_MEDIA_VIDEO && caps != stream->live_video_caps) {
+    gst_caps_replace (&stream->live_video_caps, caps);
+    changed = TRUE;
+  } else if (kind == HF_MEDIA_AUDIO && caps != stream->live_audio_caps) {
+    gst_caps_replace (&stream->live_audio_caps, caps);
+    changed = TRUE;
+  }
+  if (!changed && !take)
+    return;
+  g_mutex_lock (&stream->slate_lock);
+  if (hf_slate_format_update (&stream->slate_wanted, stream->live_video_caps,
+          hf_input_has_audio (in) ? stream->live_audio_caps : NULL))
+    changed = TRUE;
+  if (!hf_input_has_audio (in) && stream->slate_wanted.audio_codec) {
+    /* A video-only program: a slate with audio would make a new mux. */
+    stream->slate_wanted.audio_codec = NULL;
+    changed = TRUE;
+  }
+  if (changed)
+    g_cond_signal (&stream->slate_cond);
+  g_mutex_unlock (&stream->slate_lock);
+}
+
+/* Input streaming thread or the ticker, switch lock held: queue into the
+ * program, which is built at the first keyframe after start or after a
+ * teardown (the switch only ever starts a source at a keyframe).
+ * @input: the input on air, or HF_SWITCH_SLATE. */
+static void
+hf_stream_on_switch_output (HfMediaKind kind, gint input, GstBuffer * buffer,
     GstCaps * caps, gpointer user_data)
 {
   HfStream *stream = user_data;
+  HfInput *in = input >= 0 ? g_ptr_array_index (stream->inputs, input) : NULL;
   GstElement *src = NULL;
   GstSample *sample;
-  gboolean rebuild = FALSE;
+  gboolean rebuild = FALSE, has_audio;
+  const gchar *codec;
+
+  if (in) {
+    has_audio = hf_input_has_audio (in);
+    codec = hf_input_get_audio_codec (in);
+  } else {
+    /* The slate's audio matches what was on air (see the slate worker). */
+    g_mutex_lock (&stream->slate_lock);
+    codec = stream->slate_made.audio_codec;
+    g_mutex_unlock (&stream->slate_lock);
+    has_audio = codec != NULL;
+  }
 
   g_mutex_lock (&stream->program_lock);
+  if (in && (kind == HF_MEDIA_VIDEO || stream->live_audio_caps != caps))
+    hf_stream_note_live_format_locked (stream, kind, in, caps,
+        GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT));
   if (stream->program && kind == HF_MEDIA_VIDEO &&
       GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT)) {
-    /* A take.  MPEG-TS cannot change a stream's type: if the new input's
+    /* A take.  MPEG-TS cannot change a stream's type: if the new source's
      * audio codec differs from the program's, start a new program right at
      * this keyframe rather than let the mux fail on the first audio frame
      * (which would cost a whole GOP). */
-    HfInput *in = g_ptr_array_index (stream->inputs, input);
-    const gchar *codec = hf_input_get_audio_codec (in);
-
     if (codec && stream->audio_codec && codec != stream->audio_codec) {
       GST_INFO ("stream %s: audio changes from %s to %s: new program",
           stream->config->name, stream->audio_codec, codec);
@@ -120,10 +205,8 @@ hf_stream_on_switch_output (HfMediaKind kind, guint input, GstBuffer * buffer,
   if (!stream->program && kind == HF_MEDIA_VIDEO &&
       !g_atomic_int_get (&stream->rebuild_requested)) {
     g_autoptr (GError) error = NULL;
-    HfInput *in = g_ptr_array_index (stream->inputs, input);
 
-    if (!hf_stream_build_program_locked (stream, hf_input_has_audio (in),
-            &error))
+    if (!hf_stream_build_program_locked (stream, has_audio, &error))
       GST_ERROR ("stream %s: cannot build the program: %s",
           stream->config->name, error->message);
   }
@@ -139,7 +222,7 @@ hf_stream_on_switch_output (HfMediaKind kind, guint input, GstBuffer * buffer,
   }
   g_mutex_unlock (&stream->program_lock);
   if (rebuild)
-    hf_stream_request_rebuild (stream, "the on-air input now has audio");
+    hf_stream_request_rebuild (stream, "the source on air now has audio");
   if (!src)
     return;
   sample = gst_sample_new (buffer, caps, NULL, NULL);
@@ -148,16 +231,155 @@ hf_stream_on_switch_output (HfMediaKind kind, guint input, GstBuffer * buffer,
   gst_object_unref (src);
 }
 
+static const gchar *
+hf_stream_source_name (HfStream * stream, gint idx)
+{
+  if (idx < 0 || (guint) idx >= stream->inputs->len)
+    return NULL;
+  return hf_input_get_name (g_ptr_array_index (stream->inputs, idx));
+}
+
+/* After the switch's lock is released, on the thread that drove it: the
+ * transition goes to the relay's event log (which logs it at INFO). */
 static void
-hf_stream_on_switch_notify (gint from, gint to, const gchar * reason,
-    gpointer user_data)
+hf_stream_on_switch_event (const HfSwitchEvent * ev, gpointer user_data)
 {
   HfStream *stream = user_data;
-  const gchar *f = from >= 0 ? stream->config->input_names[from] : "none";
-  const gchar *t = to >= 0 ? stream->config->input_names[to] : "none";
+  const gchar *input = NULL, *from = NULL, *to = NULL;
 
-  GST_INFO ("stream %s: on air %s -> %s (%s)", stream->config->name, f, t,
-      reason);
+  switch (ev->kind) {
+    case HF_EVENT_INPUT_STATE:
+      input = hf_stream_source_name (stream, ev->input);
+      from = hf_health_state_to_string (ev->from);
+      to = hf_health_state_to_string (ev->to);
+      break;
+    case HF_EVENT_SLATE_ON:
+      from = ev->from >= 0 ? hf_stream_source_name (stream, ev->from) : "none";
+      to = "slate";
+      break;
+    case HF_EVENT_SLATE_OFF:
+      from = "slate";
+      to = hf_stream_source_name (stream, ev->to);
+      break;
+    default:
+      from = ev->from >= 0 ? hf_stream_source_name (stream, ev->from) : "none";
+      to = ev->to >= 0 ? hf_stream_source_name (stream, ev->to) : "none";
+      break;
+  }
+  hf_events_add (stream->events, stream->config->name,
+      hf_event_kind_to_string (ev->kind), input, from, to, ev->reason,
+      ev->mono_us, g_get_real_time ());
+}
+
+/* ---- Ticker and slate worker ---------------------------------------------- */
+
+static GstClockTime
+hf_stream_out_now (HfStream * stream)
+{
+  GstClockTime now = gst_clock_get_time (stream->clock);
+
+  return now > stream->base_time ? now - stream->base_time : 0;
+}
+
+/* The ticker thread: the switch's clock. */
+static gpointer
+hf_stream_ticker (gpointer user_data)
+{
+  HfStream *stream = user_data;
+  gint64 next = g_get_monotonic_time ();
+  guint n = 0;
+
+  g_mutex_lock (&stream->ticker_lock);
+  while (!stream->ticker_stop) {
+    gint64 now_us;
+    guint i;
+
+    next += HF_STREAM_TICK_US;
+    while (!stream->ticker_stop &&
+        g_cond_wait_until (&stream->ticker_cond, &stream->ticker_lock, next));
+    if (stream->ticker_stop)
+      break;
+    g_mutex_unlock (&stream->ticker_lock);
+
+    now_us = g_get_monotonic_time ();
+    if (next < now_us - 10 * HF_STREAM_TICK_US)
+      next = now_us;            /* overslept (a loaded machine): no burst */
+    if (++n % HF_STREAM_COUNTERS_EVERY == 0) {
+      for (i = 0; i < stream->inputs->len; i++) {
+        HfInputStats st;
+
+        hf_input_get_stats (g_ptr_array_index (stream->inputs, i), now_us,
+            &st);
+        hf_switch_counters (stream->sw, i, now_us, st.packets,
+            st.packets_lost, st.jitter_ms);
+      }
+    }
+    hf_switch_tick (stream->sw, now_us, hf_stream_out_now (stream));
+    g_mutex_lock (&stream->ticker_lock);
+  }
+  g_mutex_unlock (&stream->ticker_lock);
+  return NULL;
+}
+
+/* The slate worker: encodes the slate whenever the wanted format differs
+ * from the one made, and hands it to the switch.  Encoding takes about a
+ * second of CPU; it never runs on a streaming thread. */
+static gpointer
+hf_stream_slate_worker (gpointer user_data)
+{
+  HfStream *stream = user_data;
+  const gchar *path = stream->config->fallback == HF_FALLBACK_FILE ?
+      stream->config->fallback_path : NULL;
+  gboolean made_one = FALSE;
+
+  g_mutex_lock (&stream->slate_lock);
+  while (!stream->slate_stop) {
+    HfSlateFormat want;
+    g_autoptr (GError) error = NULL;
+    HfSlate *slate;
+    gint64 t0;
+
+    if (made_one && hf_slate_format_equal (&stream->slate_wanted,
+            &stream->slate_made)) {
+      g_cond_wait (&stream->slate_cond, &stream->slate_lock);
+      continue;
+    }
+    want = stream->slate_wanted;
+    g_mutex_unlock (&stream->slate_lock);
+
+    t0 = g_get_monotonic_time ();
+    slate = hf_slate_encode (&want, path, &error);
+    g_mutex_lock (&stream->slate_lock);
+    made_one = TRUE;
+    stream->slate_made = want;
+    if (!slate) {
+      GST_ERROR ("stream %s: cannot make the slate: %s", stream->config->name,
+          error->message);
+      g_free (stream->slate_error);
+      stream->slate_error = g_strdup (error->message);
+      continue;
+    }
+    stream->slate_encode_ms = (g_get_monotonic_time () - t0) / 1000;
+    stream->slate_encodes++;
+    g_clear_pointer (&stream->slate_error, g_free);
+    if (stream->slate)
+      hf_slate_unref (stream->slate);
+    stream->slate = slate;
+    GST_INFO ("stream %s: slate ready: %dx%d at %d/%d, audio %s, %"
+        G_GINT64_FORMAT " ms to encode", stream->config->name, want.width,
+        want.height, want.fps_n, want.fps_d,
+        want.audio_codec ? want.audio_codec : "none",
+        stream->slate_encode_ms);
+    /* Lock order: the switch's lock is taken before slate_lock, never
+     * after. */
+    hf_slate_ref (slate);
+    g_mutex_unlock (&stream->slate_lock);
+    hf_switch_set_slate (stream->sw, slate);
+    hf_slate_unref (slate);
+    g_mutex_lock (&stream->slate_lock);
+  }
+  g_mutex_unlock (&stream->slate_lock);
+  return NULL;
 }
 
 /* Program streaming thread: TS out of the mux. */
@@ -217,28 +439,51 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
 }
 
 HfStream *
-hf_stream_new (const HfStreamConfig * config)
+hf_stream_new (const HfStreamConfig * config, HfEvents * events)
 {
   HfStream *stream = g_new0 (HfStream, 1);
+  HfSwitchConfig sc;
   guint i;
 
   if (!hf_stream_debug)
     GST_DEBUG_CATEGORY_INIT (hf_stream_debug, "hf-relay", 0,
         "Holdfast streams");
   stream->config = config;
+  stream->events = events;
   stream->inputs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       hf_input_free);
   stream->outputs = g_ptr_array_new_with_free_func ((GDestroyNotify)
       hf_output_free);
   g_mutex_init (&stream->fanout_lock);
   g_mutex_init (&stream->program_lock);
+  g_mutex_init (&stream->ticker_lock);
+  g_cond_init (&stream->ticker_cond);
+  g_mutex_init (&stream->slate_lock);
+  g_cond_init (&stream->slate_cond);
+  hf_slate_format_init (&stream->slate_wanted);
   hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
-  stream->sw = hf_switch_new (config->n_inputs,
-      (gint64) config->input_timeout_ms * 1000, hf_stream_on_switch_output,
-      hf_stream_on_switch_notify, stream);
-  for (i = 0; i < config->n_inputs; i++)
-    g_ptr_array_add (stream->inputs, hf_input_new (&config->inputs[i],
-            config->input_names[i], i, hf_stream_on_sample, stream));
+  if (config->merge) {
+    /* Copies of one RTP stream over several networks: one input, whose
+     * packets are merged (first copy wins) before the jitter buffer. */
+    g_autofree gchar *name = g_strjoinv ("+", config->input_names);
+
+    g_ptr_array_add (stream->inputs, hf_input_new_merged (config->inputs,
+            config->n_inputs, (gint64) config->merge_window_ms * 1000, name,
+            0, hf_stream_on_sample, stream));
+  } else {
+    for (i = 0; i < config->n_inputs; i++)
+      g_ptr_array_add (stream->inputs, hf_input_new (&config->inputs[i],
+              config->input_names[i], i, hf_stream_on_sample, stream));
+  }
+  hf_switch_config_init (&sc, stream->inputs->len);
+  sc.health.timeout_us = (gint64) config->input_timeout_ms * 1000;
+  sc.health.degraded_loss_ratio = config->degraded_loss_ratio;
+  sc.health.degraded_jitter_ms = config->degraded_jitter_ms;
+  sc.mode = config->failover;
+  sc.revert_after_us = (gint64) config->revert_after_s * G_USEC_PER_SEC;
+  sc.use_slate = config->fallback != HF_FALLBACK_NONE;
+  stream->sw = hf_switch_new (&sc, hf_stream_on_switch_output,
+      hf_stream_on_switch_event, stream);
   return stream;
 }
 
@@ -475,11 +720,20 @@ hf_stream_start (HfStream * stream, GError ** error)
     g_mutex_unlock (&stream->fanout_lock);
   }
   for (i = 0; i < stream->inputs->len; i++) {
-    if (!hf_input_start (g_ptr_array_index (stream->inputs, i), error)) {
-      g_prefix_error (error, "input %s (%s): ",
-          stream->config->input_names[i], stream->config->inputs[i].url);
+    HfInput *in = g_ptr_array_index (stream->inputs, i);
+
+    if (!hf_input_start (in, error)) {
+      g_prefix_error (error, "input %s (%s): ", hf_input_get_name (in),
+          hf_input_get_spec (in)->url);
       goto fail;
     }
+  }
+  stream->ticker_stop = FALSE;
+  stream->ticker = g_thread_new ("hf-ticker", hf_stream_ticker, stream);
+  if (stream->config->fallback != HF_FALLBACK_NONE) {
+    stream->slate_stop = FALSE;
+    stream->slate_worker = g_thread_new ("hf-slate", hf_stream_slate_worker,
+        stream);
   }
   GST_INFO ("stream %s: started with %u inputs, %u outputs",
       stream->config->name, stream->config->n_inputs,
@@ -499,6 +753,23 @@ hf_stream_stop (HfStream * stream)
 {
   guint i;
 
+  if (stream->ticker) {
+    g_mutex_lock (&stream->ticker_lock);
+    stream->ticker_stop = TRUE;
+    g_cond_signal (&stream->ticker_cond);
+    g_mutex_unlock (&stream->ticker_lock);
+    g_thread_join (stream->ticker);
+    stream->ticker = NULL;
+  }
+  if (stream->slate_worker) {
+    /* An encode in progress runs to its end (seconds at most). */
+    g_mutex_lock (&stream->slate_lock);
+    stream->slate_stop = TRUE;
+    g_cond_signal (&stream->slate_cond);
+    g_mutex_unlock (&stream->slate_lock);
+    g_thread_join (stream->slate_worker);
+    stream->slate_worker = NULL;
+  }
   for (i = 0; i < stream->inputs->len; i++)
     hf_input_stop (g_ptr_array_index (stream->inputs, i));
   hf_stream_teardown_program (stream);
@@ -524,6 +795,15 @@ hf_stream_free (HfStream * stream)
   hf_ts_gop_clear (&stream->gop);
   g_mutex_clear (&stream->fanout_lock);
   g_mutex_clear (&stream->program_lock);
+  g_mutex_clear (&stream->ticker_lock);
+  g_cond_clear (&stream->ticker_cond);
+  g_mutex_clear (&stream->slate_lock);
+  g_cond_clear (&stream->slate_cond);
+  if (stream->slate)
+    hf_slate_unref (stream->slate);
+  gst_caps_replace (&stream->live_video_caps, NULL);
+  gst_caps_replace (&stream->live_audio_caps, NULL);
+  g_free (stream->slate_error);
   g_free (stream->program_error);
   g_free (stream);
 }
@@ -569,6 +849,9 @@ hf_stream_add_input_json (HfStream * stream, HfInput * input, gint on_air,
   json_builder_add_string_value (b, hf_input_kind_to_string (spec->kind));
   json_builder_set_member_name (b, "state");
   json_builder_add_string_value (b, hf_input_state_to_string (st.state));
+  json_builder_set_member_name (b, "health");
+  json_builder_add_string_value (b, hf_health_state_to_string
+      (hf_switch_get_health (stream->sw, hf_input_get_index (input), now_us)));
   json_builder_set_member_name (b, "on_air");
   json_builder_add_boolean_value (b,
       on_air == (gint) hf_input_get_index (input));
@@ -591,6 +874,87 @@ hf_stream_add_input_json (HfStream * stream, HfInput * input, gint on_air,
   hf_json_add_int (b, "malformed_packets", st.malformed_packets);
   hf_json_add_int (b, "restarts", st.restarts);
   hf_json_add_int (b, "frames", st.access_units);
+  if (stream->config->merge) {
+    guint p, n = hf_input_get_n_paths (input);
+
+    /* The merged input's paths: what each network delivered, and how much
+     * of it was the first copy. */
+    json_builder_set_member_name (b, "paths");
+    json_builder_begin_array (b);
+    for (p = 0; p < n; p++) {
+      HfInputPathStats ps;
+
+      if (!hf_input_get_path_stats (input, p, now_us, &ps))
+        continue;
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, p < stream->config->n_inputs ?
+          stream->config->input_names[p] : "path");
+      json_builder_set_member_name (b, "url");
+      json_builder_add_string_value (b, p < stream->config->n_inputs ?
+          stream->config->inputs[p].url : "");
+      hf_json_add_int (b, "packets", ps.received);
+      hf_json_add_int (b, "first_copies", ps.forwarded);
+      hf_json_add_int (b, "duplicates", ps.duplicates);
+      json_builder_set_member_name (b, "last_packet_age_ms");
+      if (ps.last_packet_age_ms >= 0)
+        json_builder_add_int_value (b, ps.last_packet_age_ms);
+      else
+        json_builder_add_null_value (b);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+  }
+  json_builder_end_object (b);
+}
+
+static const gchar *
+hf_fallback_to_string (HfFallbackKind kind)
+{
+  switch (kind) {
+    case HF_FALLBACK_BUILTIN:
+      return "builtin";
+    case HF_FALLBACK_NONE:
+      return "none";
+    case HF_FALLBACK_FILE:
+      return "file";
+  }
+  return "unknown";
+}
+
+static void
+hf_stream_add_slate_json (HfStream * stream, JsonBuilder * b)
+{
+  json_builder_set_member_name (b, "slate");
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "fallback");
+  json_builder_add_string_value (b,
+      hf_fallback_to_string (stream->config->fallback));
+  g_mutex_lock (&stream->slate_lock);
+  json_builder_set_member_name (b, "ready");
+  json_builder_add_boolean_value (b, stream->slate != NULL);
+  if (stream->slate) {
+    const HfSlateFormat *f = &stream->slate->format;
+
+    hf_json_add_int (b, "width", f->width);
+    hf_json_add_int (b, "height", f->height);
+    hf_json_add_double (b, "fps", f->fps_d ? (gdouble) f->fps_n / f->fps_d :
+        0);
+    json_builder_set_member_name (b, "audio");
+    if (f->audio_codec)
+      json_builder_add_string_value (b, f->audio_codec);
+    else
+      json_builder_add_null_value (b);
+    hf_json_add_int (b, "frames", stream->slate->video->len);
+    hf_json_add_int (b, "encode_ms", stream->slate_encode_ms);
+  }
+  hf_json_add_int (b, "encodes", stream->slate_encodes);
+  json_builder_set_member_name (b, "error");
+  if (stream->slate_error)
+    json_builder_add_string_value (b, stream->slate_error);
+  else
+    json_builder_add_null_value (b);
+  g_mutex_unlock (&stream->slate_lock);
   json_builder_end_object (b);
 }
 
@@ -599,11 +963,12 @@ hf_stream_to_json (HfStream * stream, gint64 now_us)
 {
   g_autoptr (JsonBuilder) b = json_builder_new ();
   HfSwitchStats sw;
-  gint on_air = hf_switch_get_on_air (stream->sw, now_us);
+  gint on_air;
   guint64 ts_bytes, gop_bytes, keyframes;
   guint i;
 
   hf_switch_get_stats (stream->sw, &sw);
+  on_air = sw.slate_on_air ? -1 : sw.on_air;
   g_mutex_lock (&stream->fanout_lock);
   ts_bytes = stream->ts_bytes;
   gop_bytes = stream->gop.have_keyframe ? stream->gop.gop->len : 0;
@@ -614,13 +979,28 @@ hf_stream_to_json (HfStream * stream, gint64 now_us)
   json_builder_set_member_name (b, "name");
   json_builder_add_string_value (b, stream->config->name);
   json_builder_set_member_name (b, "on_air");
-  if (on_air >= 0)
-    json_builder_add_string_value (b, stream->config->input_names[on_air]);
+  if (sw.slate_on_air)
+    json_builder_add_string_value (b, "slate");
+  else if (on_air >= 0)
+    json_builder_add_string_value (b, hf_stream_source_name (stream, on_air));
   else
     json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "failover");
+  json_builder_add_string_value (b, stream->config->failover ==
+      HF_FAILOVER_MANUAL ? "manual" : "auto");
+  json_builder_set_member_name (b, "merge");
+  json_builder_add_boolean_value (b, stream->config->merge);
   hf_json_add_int (b, "uptime_s", (now_us - stream->started_us) /
       G_USEC_PER_SEC);
+  hf_json_add_int (b, "failovers_total", sw.failovers);
+  hf_json_add_double (b, "slate_seconds_total",
+      (gdouble) sw.slate_us_total / G_USEC_PER_SEC);
   hf_json_add_int (b, "switches_total", sw.switches);
+  hf_json_add_int (b, "reverts_total", sw.reverts);
+  hf_json_add_int (b, "manual_switches_total", sw.manual_switches);
+  hf_json_add_int (b, "gop_cache_takes_total", sw.gop_takes);
+  hf_json_add_int (b, "slate_frames_out", sw.slate_frames_out);
+  hf_json_add_int (b, "output_lead_ms", sw.output_lead_us / 1000);
   hf_json_add_int (b, "video_frames_out", sw.video_out);
   hf_json_add_int (b, "audio_frames_out", sw.audio_out);
   hf_json_add_int (b, "program_bytes", ts_bytes);
@@ -632,6 +1012,8 @@ hf_stream_to_json (HfStream * stream, gint64 now_us)
     json_builder_add_string_value (b, stream->program_error);
   else
     json_builder_add_null_value (b);
+
+  hf_stream_add_slate_json (stream, b);
 
   json_builder_set_member_name (b, "inputs");
   json_builder_begin_array (b);
@@ -646,5 +1028,62 @@ hf_stream_to_json (HfStream * stream, gint64 now_us)
     hf_output_add_json (g_ptr_array_index (stream->outputs, i), b);
   json_builder_end_array (b);
   json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+JsonNode *
+hf_stream_request_switch (HfStream * stream, const gchar * input,
+    guint * http_status)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autofree gchar *message = NULL;
+  HfSwitchRequestResult r;
+  HfSwitchStats st;
+  gint idx = -1;
+  guint i;
+
+  for (i = 0; i < stream->inputs->len; i++)
+    if (g_strcmp0 (input, hf_stream_source_name (stream, i)) == 0)
+      idx = i;
+  if (idx < 0 && input && g_ascii_isdigit (input[0])) {
+    guint64 v;
+
+    if (g_ascii_string_to_unsigned (input, 10, 0, G_MAXINT, &v, NULL) &&
+        v < stream->inputs->len)
+      idx = (gint) v;
+  }
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "stream");
+  json_builder_add_string_value (b, stream->config->name);
+  json_builder_set_member_name (b, "requested");
+  json_builder_add_string_value (b, input ? input : "");
+  if (idx < 0 && g_strcmp0 (input, "auto") != 0) {
+    json_builder_set_member_name (b, "result");
+    json_builder_add_string_value (b, "refused");
+    json_builder_set_member_name (b, "message");
+    json_builder_add_string_value (b, "no such input (give its name, its "
+        "index, or \"auto\")");
+    json_builder_end_object (b);
+    *http_status = 404;
+    return json_builder_get_root (b);
+  }
+  r = hf_switch_request (stream->sw, idx, g_get_monotonic_time (),
+      hf_stream_out_now (stream), &message);
+  hf_switch_get_stats (stream->sw, &st);
+  json_builder_set_member_name (b, "result");
+  json_builder_add_string_value (b, hf_switch_request_result_to_string (r));
+  json_builder_set_member_name (b, "on_air");
+  if (st.slate_on_air)
+    json_builder_add_string_value (b, "slate");
+  else if (st.on_air >= 0)
+    json_builder_add_string_value (b, hf_stream_source_name (stream,
+            st.on_air));
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "message");
+  json_builder_add_string_value (b, message);
+  json_builder_end_object (b);
+  *http_status = r == HF_SWITCH_REQUEST_REFUSED ? 409 :
+      r == HF_SWITCH_REQUEST_PENDING ? 202 : 200;
   return json_builder_get_root (b);
 }

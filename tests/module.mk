@@ -4,7 +4,9 @@
 # that replays the seed corpus plus a bounded number of random mutations
 # (run by `make check`, under ASan+UBSan in the sanitizer pass).
 
-UNIT_TESTS := test-config test-rtpstats test-tsgop test-switch test-ratewindow
+UNIT_TESTS := test-config test-rtpstats test-tsgop test-switch test-ratewindow \
+              test-health test-select test-slate test-merge test-hfswitch \
+              test-events
 FUZZ_TARGETS := fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)

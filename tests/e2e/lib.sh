@@ -75,6 +75,55 @@ ff_push () {
     -c:a aac "$@" -f "$fmt" "$url"
 }
 
+# ff_push_src LOG URL SECONDS SOURCE: like ff_push over SRT with another
+# lavfi picture (primary and backup must not show the same frames).
+ff_push_src () {
+  local log=$1 url=$2 secs=$3 src=$4
+  bg "$log" timeout $((secs + 10)) ffmpeg -nostdin -v error -re \
+    -f lavfi -t "$secs" -i "$src=size=640x360:rate=30" \
+    -f lavfi -t "$secs" -i sine=frequency=660 \
+    -c:v libx264 -g 30 -tune zerolatency -preset ultrafast -b:v 1500k \
+    -c:a aac -f mpegts "$url"
+}
+
+# kill_tree PID: SIGKILL a process started with bg and its children (a
+# pusher whose uplink dies: no goodbye on the wire).
+kill_tree () { kill -9 $(pgrep -P "$1") "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+
+# ff_view_corner LOG URL SECONDS: like ff_view, and also the mean colour of
+# each picture's top-left 16x16 corner in LOG.meta (to tell slate pictures
+# from live ones).  ffmpeg rebuilds its filters when the stream's format
+# changes (live -> slate), reopening the metadata file: it goes through a
+# pipe so that nothing is truncated.
+ff_view_corner () {
+  local log=$1 url=$2 secs=$3
+  bg "$log" bash -c "timeout $((secs + 15)) ffmpeg -nostdin -v error \
+    -i '$url' -map 0:v:0 -t $secs \
+    -vf 'crop=16:16:0:0,signalstats,metadata=print:file=/dev/fd/3' \
+    -f framecrc - > '$log.frames' 3> >(cat > '$log.meta')"
+}
+
+# slate_runs LOG: reads LOG.meta and prints "first_slate last_live_before
+# first_live_after slate_frames" (PTS in ms; -1 when there is none).  A
+# slate picture has the builtin slate's background in its corner: RGB
+# 0x102040, about Y 42, U 144, V 119.
+slate_runs () {
+  awk -F'[:= ]+' '
+    /^frame:/ {for (i = 1; i < NF; i++) if ($i == "pts_time") t = int($(i + 1) * 1000)}
+    /YAVG/ {y = $NF} /UAVG/ {u = $NF}
+    /VAVG/ {v = $NF
+      s = (y > 36 && y < 48 && u > 138 && u < 150 && v > 113 && v < 125)
+      if (s && fs < 0) {fs = t; lb = last_live}
+      if (s) n++
+      if (!s && fs >= 0 && fa < 0) fa = t
+      if (!s) last_live = t}
+    BEGIN {fs = -1; fa = -1; lb = -1; last_live = -1; n = 0}
+    END {print fs, lb, fa, n}' "$1.meta"
+}
+
+# events PORT: the relay's events, one "type input from to" line each
+events () { api "$1" /api/v1/events | jq -r '.events[] | "\(.type) \(.input) \(.from) \(.to) \(.mono_ms)"'; }
+
 # ff_rtp_sdp SECONDS VIDEO_PORT AUDIO_PORT AUDIO_CODEC SDP_FILE: ffmpeg
 # sending H.264 and audio as two RTP streams and writing the SDP that
 # describes them.  It execs ffmpeg: run it with bg, or in ( ) to wait.

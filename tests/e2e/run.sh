@@ -30,7 +30,7 @@ check_viewer () {
   return $rc
 }
 
-relay_conf () {  # relay_conf FILE HTTP INPUTS OUTPUTS
+relay_conf () {  # relay_conf FILE HTTP INPUTS OUTPUTS [more stream keys]
   cat > "$1" <<EOC
 [server]
 http = 127.0.0.1:$2
@@ -38,6 +38,7 @@ http = 127.0.0.1:$2
 [stream main]
 inputs = $3
 outputs = $4
+$(printf '%s\n' "${@:5}")
 EOC
 }
 
@@ -393,12 +394,126 @@ test_hf_push () {
   [ "$(json .inputs[1].state < "$T/stats.json")" = live ] || fail "RTP hf-push not live"
 }
 
+# The primary pusher's uplink dies (SIGKILL: no goodbye on the wire): the
+# viewer decodes on from the backup with no error, the largest gap in its
+# pictures' timeline is at most 300 ms, it stays connected, and the events
+# say what happened.
+test_failover_kill_primary () {
+  local p; p=$(free_ports 4)
+  relay_conf "$T/r.ini" "$p" \
+    "srt://127.0.0.1:$((p+1))?mode=listener;srt://127.0.0.1:$((p+2))?mode=listener" \
+    "srt://127.0.0.1:$((p+3))?mode=listener" "input-names = primary;backup"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_push "$T/primary" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 12
+  local primary=${HF_PIDS[-1]}
+  ff_push_src "$T/backup" "srt://127.0.0.1:$((p+2))?pkt_size=1316" 12 testsrc
+  sleep 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+3))" 6
+  local viewer=${HF_PIDS[-1]}
+  sleep 2.3
+  kill_tree "$primary"
+  wait_pid "$viewer" 20 || fail "viewer did not finish"
+  check_viewer "$T/view" 170 "the viewer decoded %n frames over 6 s, across the failover" || return 1
+  local gap; gap=$(largest_gap_frames "$T/view")
+  echo "  largest gap in the viewer's pictures: $gap frames ($((gap * 1000 / 30)) ms; limit 300 ms)"
+  [ "$gap" -le 9 ] || fail "gap of $gap frames"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  echo "  $(jq -c '{on_air, failovers_total, gop_cache_takes_total, output_lead_ms, health: [.inputs[].health]}' "$T/stats.json")"
+  [ "$(json .on_air < "$T/stats.json")" = backup ] || fail "backup not on air"
+  [ "$(json .failovers_total < "$T/stats.json")" = 1 ] || fail "failovers_total != 1"
+  [ "$(json '.inputs[0].health' < "$T/stats.json")" = lost ] || fail "primary not lost"
+  [ "$(json '.outputs[0].connections_total' < "$T/stats.json")" = 1 ] || fail "the viewer reconnected"
+  events "$p" > "$T/events.txt"
+  sed 's/^/  event: /' "$T/events.txt"
+  grep -q '^input_state primary healthy lost' "$T/events.txt" || fail "no lost event"
+  grep -q '^switch null primary backup' "$T/events.txt" || fail "no switch event"
+}
+
+# Both pushers die: the slate is on air within 500 ms and the viewer keeps
+# decoding; the primary comes back: live pictures return; one connection.
+# (A pusher killed without a goodbye holds its SRT listener until the
+# relay's SRT peer-idle timeout, 5 s: the new one comes after that.)
+test_slate_when_all_inputs_die () {
+  local p; p=$(free_ports 4)
+  relay_conf "$T/r.ini" "$p" \
+    "srt://127.0.0.1:$((p+1))?mode=listener;srt://127.0.0.1:$((p+2))?mode=listener" \
+    "srt://127.0.0.1:$((p+3))?mode=listener" "input-names = primary;backup"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_push "$T/primary" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 20
+  local primary=${HF_PIDS[-1]}
+  ff_push_src "$T/backup" "srt://127.0.0.1:$((p+2))?pkt_size=1316" 20 testsrc
+  local backup=${HF_PIDS[-1]}
+  sleep 1.5   # the slate is encoded to the live format meanwhile
+  ff_view_corner "$T/view" "srt://127.0.0.1:$((p+3))" 11
+  local viewer=${HF_PIDS[-1]}
+  sleep 1.5
+  kill_tree "$primary"
+  sleep 1
+  kill_tree "$backup"
+  sleep 6
+  ff_push "$T/primary2" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 10
+  wait_pid "$viewer" 25 || fail "viewer did not finish"
+  check_viewer "$T/view" 310 "the viewer decoded %n frames over 11 s: live, slate, live" || return 1
+  local r; r=($(slate_runs "$T/view"))
+  echo "  viewer: ${r[3]} slate pictures; last live picture at ${r[1]} ms, slate from ${r[0]} ms, live again at ${r[2]} ms (PTS)"
+  [ "${r[3]}" -ge 30 ] || { fail "no slate run in the viewer's pictures"; return 1; }
+  echo "  viewer: last live picture -> slate: $((r[0] - r[1])) ms of timeline (limit 500)"
+  [ $((r[0] - r[1])) -le 500 ] || fail "slate came $((r[0] - r[1])) ms after the last live picture"
+  [ "${r[2]}" -gt "${r[0]}" ] || fail "live pictures did not return"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  echo "  $(jq -c '{on_air, failovers_total, slate_seconds_total, slate: .slate | {ready, width, height, audio, encode_ms}}' "$T/stats.json")"
+  [ "$(json .on_air < "$T/stats.json")" = primary ] || fail "primary not back on air"
+  [ "$(json '.outputs[0].connections_total' < "$T/stats.json")" = 1 ] || fail "the viewer reconnected"
+  events "$p" > "$T/events.txt"
+  sed 's/^/  event: /' "$T/events.txt"
+  local lost on; lost=$(awk '$1 == "input_state" && $2 == "backup" && $4 == "lost" {print $5; exit}' "$T/events.txt")
+  on=$(awk '$1 == "slate_on" {print $5; exit}' "$T/events.txt")
+  [ -n "$on" ] || { fail "no slate_on event"; return 1; }
+  echo "  relay: backup lost -> slate on air: $((on - lost)) ms"
+  grep -q '^slate_off null slate primary' "$T/events.txt" || fail "no slate_off to primary"
+}
+
+# An operator's switch through the API: done at once from the backup's
+# GOP, pinned while it lives, "auto" releases it; bad requests are refused.
+test_manual_switch_api () {
+  local p; p=$(free_ports 4)
+  relay_conf "$T/r.ini" "$p" \
+    "srt://127.0.0.1:$((p+1))?mode=listener;srt://127.0.0.1:$((p+2))?mode=listener" \
+    "srt://127.0.0.1:$((p+3))?mode=listener" "input-names = primary;backup" "revert-after-s = 1"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_push "$T/primary" mpegts "srt://127.0.0.1:$((p+1))?pkt_size=1316" 10
+  ff_push_src "$T/backup" "srt://127.0.0.1:$((p+2))?pkt_size=1316" 10 testsrc
+  sleep 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+3))" 6
+  local viewer=${HF_PIDS[-1]}
+  sleep 1.5
+  local url="http://127.0.0.1:$p/api/v1/streams/main/switch" a
+  a=$(curl -s -X POST -d '{"input": "backup"}' "$url"); echo "  POST backup: $(echo "$a" | jq -c .)"
+  [ "$(echo "$a" | json .result)" = done ] || fail "switch not done"
+  sleep 2   # revert-after-s = 1 must not undo an operator's pin
+  [ "$(api "$p" /api/v1/streams/main | json .on_air)" = backup ] || fail "the pin did not hold"
+  a=$(curl -s -X POST -d '{"input": "backup"}' "$url"); echo "  POST backup again: $(echo "$a" | jq -c .)"
+  [ "$(echo "$a" | json .result)" = already ] || fail "not 'already'"
+  a=$(curl -s -X POST -d '{"input": "auto"}' "$url"); echo "  POST auto: $(echo "$a" | jq -c .)"
+  [ "$(echo "$a" | json .result)" = auto ] || fail "not 'auto'"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"input": "nosuch"}' "$url")" = 404 ] || fail "unknown input not 404"
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d 'not json' "$url")" = 400 ] || fail "bad body not 400"
+  wait_pid "$viewer" 20 || fail "viewer did not finish"
+  check_viewer "$T/view" 170 "the viewer decoded %n frames over 6 s across two operator switches" || return 1
+  local gap; gap=$(largest_gap_frames "$T/view")
+  echo "  largest gap: $gap frames"
+  [ "$gap" -le 9 ] || fail "gap of $gap frames"
+  [ "$(api "$p" /api/v1/streams/main | json .on_air)" = primary ] || fail "auto did not go back to the primary"
+  events "$p" | grep -E '^(manual|revert)' | sed 's/^/  event: /'
+}
+
 # ---- runner ------------------------------------------------------------------
 
 ALL=(srt_push_pull video_only_input rtp_ts rtp_sdp origin_edge
      edge_survives_origin_restart codec_change_across_switch pusher_reconnects
      three_viewers
-     srt_passphrase garbage_does_not_hurt api bad_config_refused hf_push)
+     srt_passphrase garbage_does_not_hurt api bad_config_refused hf_push
+     failover_kill_primary slate_when_all_inputs_die manual_switch_api)
 SELECTED=(${HF_E2E_ONLY:-${ALL[@]}})
 passed=0; failed=0; failures=()
 for t in "${SELECTED[@]}"; do
