@@ -366,7 +366,7 @@ hf_ctl_json_objects (JsonObject * object, const gchar * name, guint * skipped)
 }
 
 static const gchar *const hf_ctl_input_headers[] = {
-  "STREAM", "INPUT", "STATE", "ON-AIR", "LOSS(%)", "JITTER(ms)",
+  "STREAM", "INPUT", "HEALTH", "ON-AIR", "LOSS(%)", "JITTER(ms)",
   "BITRATE(kbit/s)", "AGE(ms)"
 };
 
@@ -408,7 +408,10 @@ hf_ctl_add_input_rows (HfCtlTable * table, JsonObject * stream, guint * skipped)
 
     cells[0] = hf_ctl_json_text (stream, "name");
     cells[1] = hf_ctl_json_text (input, "name");
-    cells[2] = hf_ctl_json_text (input, "state");
+    /* Health (healthy/degraded/lost/idle) is what decides what is on air;
+     * a relay too old to report it shows its pipeline state. */
+    cells[2] = hf_ctl_json_string (input, "health") ?
+        hf_ctl_json_text (input, "health") : hf_ctl_json_text (input, "state");
     cells[3] = g_strdup (on_air != NULL && name != NULL
         && g_str_equal (on_air, name) ? "*" : "");
     cells[4] = hf_ctl_json_format (input, "loss_ratio", 100.0, 2);
@@ -418,6 +421,15 @@ hf_ctl_add_input_rows (HfCtlTable * table, JsonObject * stream, guint * skipped)
     hf_ctl_table_add_row (table, cells);
   }
   g_list_free (inputs);
+  if (on_air != NULL && g_str_equal (on_air, "slate")) {
+    /* Nothing alive: the "stream paused" slate is what viewers see. */
+    gchar *cells[8] = { hf_ctl_json_text (stream, "name"), g_strdup ("slate"),
+      g_strdup ("-"), g_strdup ("*"), g_strdup (""), g_strdup (""),
+      g_strdup (""), g_strdup ("")
+    };
+
+    hf_ctl_table_add_row (table, cells);
+  }
 }
 
 static void

@@ -48,8 +48,13 @@ cat <<MSG
   Status:     $B/hfctl status
   API:        curl http://127.0.0.1:8080/api/v1/streams/demo
 
-  Try a failover: kill the primary pusher (pid ${pids[1]}) and the backup
-  takes over at its next keyframe:  kill ${pids[1]}
+  Try a failover: kill the primary pusher and the backup is on air 250 ms
+  later:                 kill -9 ${pids[1]}
+  Then the backup too, and the "Stream paused" slate comes on:
+                         kill -9 ${pids[2]}
+  Switch by hand:        curl -X POST -d '{"input": "backup"}' \
+                           http://127.0.0.1:8080/api/v1/streams/demo/switch
+  What happened:         curl -s http://127.0.0.1:8080/api/v1/events
 
   Ctrl-C stops the demo.
 
