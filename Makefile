@@ -5,6 +5,7 @@
 #   make run          install what is missing, build, start the demo relay
 #   make check        install what is missing, build, run every test
 #   make bench        relay latency and CPU figures
+#   make bench-failover  failover gap, revert, slate and merge-loss figures
 #   WERROR=1          turn warnings into errors
 #   SANITIZE=1        AddressSanitizer + UndefinedBehaviorSanitizer build
 #                     (objects go to build-asan/ so both builds coexist)
@@ -49,7 +50,8 @@ BINS :=
 TESTS :=
 FUZZERS :=
 
-.PHONY: all deps run check check-unit check-e2e check-asan bench fuzz format clean
+.PHONY: all deps run check check-unit check-e2e check-asan bench bench-failover \
+        fuzz format clean
 all: $(B)/holdfast $(B)/hfctl $(B)/hf-push
 
 # On a machine that has never seen the project, the very first `make`, `make
@@ -101,6 +103,9 @@ endif
 
 bench: all $(B)/hf-bench-latency
 	tools/bench.sh $(B)
+
+bench-failover: all $(B)/hf-bench-failover
+	tools/bench-failover.sh $(B)
 
 # GStreamer's own formatting (its gst-indent settings of GNU indent), on .c
 # files only, as GStreamer does: indent mangles headers around G_BEGIN_DECLS.

@@ -12,3 +12,8 @@ $(B)/hfctl: $(B)/tools/hfctl.o
 # Benchmark helper (make bench): measures pusher -> viewer latency per frame.
 $(B)/hf-bench-latency: $(B)/tools/hf-bench-latency.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Benchmark helper (make bench-failover): what a viewer sees when the relay's
+# inputs die (failover gap, revert, slate, merge loss).
+$(B)/hf-bench-failover: $(B)/tools/hf-bench-failover.o
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
