@@ -18,6 +18,7 @@
 #ifndef HF_FAILOVER_H
 #define HF_FAILOVER_H
 
+#include <gio/gio.h>
 #include <gst/gst.h>
 #include "ingest/hf-ingest.h"
 
@@ -221,9 +222,10 @@ typedef struct
  * builtin one): @path NULL is the builtin still "Stream paused — we'll be
  * right back" with silence; else the operator's clip (MP4 or MPEG-TS),
  * decoded, scaled and re-encoded (at most its first 30 s).  Blocks: call
- * it from a worker thread.  (transfer full) */
+ * it from a worker thread; @cancellable (may be NULL) stops it within
+ * 100 ms with G_IO_ERROR_CANCELLED.  (transfer full) */
 HfSlate *hf_slate_encode (const HfSlateFormat * format, const gchar * path,
-    GError ** error);
+    GCancellable * cancellable, GError ** error);
 HfSlate *hf_slate_ref (HfSlate * slate);
 void hf_slate_unref (HfSlate * slate);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HfSlate, hf_slate_unref)
@@ -327,10 +329,12 @@ typedef struct
   guint64 slate_frames_out;
   guint64 dropped_waiting_keyframe;
   guint64 gop_takes;            /* takes served from a standby GOP cache */
+  guint64 squeezed_takes;       /* of those, with the cached pictures
+                                 * squeezed in time (they were older than
+                                 * the gap they filled) */
   GstClockTime last_out_pts;
   gint64 output_lead_us;        /* how far the output timeline runs ahead of
-                                 * the program clock (a GOP-cache take adds
-                                 * up to the cached GOP's age) */
+                                 * the program clock */
 } HfSwitchStats;
 
 /* (transfer full).  @config is copied. */

@@ -8,9 +8,10 @@
  *    units since its last video keyframe (the GOP cache);
  *  - asks hf_select_decide () what should be on air;
  *  - takes an input at a keyframe: at once from its GOP cache when the
- *    on-air input is gone (failover, manual switch, slate -> live), or at
- *    its next live keyframe for a planned revert (the on-air input is fine,
- *    so there is no reason to add latency);
+ *    on-air input is gone (failover, manual switch, slate -> live; the
+ *    cached pictures are squeezed in time so that no latency is added), or
+ *    at its next live keyframe for a planned revert (the on-air input is
+ *    fine, so nothing needs to be squeezed);
  *  - restamps every unit onto one output timeline: one offset per take,
  *    shared by audio and video, chosen so that the output continues right
  *    after the last unit sent, never goes backwards, and keeps up with the
@@ -35,11 +36,14 @@ GST_DEBUG_CATEGORY_STATIC (hf_switch_debug);
  * is dropped: the input is then taken at its next keyframe. */
 #define HF_SWITCH_MAX_GOP_DURATION (10 * GST_SECOND)
 #define HF_SWITCH_MAX_GOP_BYTES (16 * 1024 * 1024)
-/* A take from a cached GOP shows pictures from the past, so the output
- * timeline runs ahead of the program clock by up to the GOP's age.  Past
- * this lead a take waits for a live keyframe instead, so repeated failovers
- * cannot pile up latency. */
+/* A take from a cached GOP squeezes the cached pictures so the output does
+ * not run ahead of the program clock (see hf_switch_plan_take_locked ()).
+ * If the output is already this far ahead anyway (planned takes add up to
+ * a frame each), a take waits for a live keyframe instead, so latency can
+ * never pile up. */
 #define HF_SWITCH_MAX_LEAD (1500 * GST_MSECOND)
+/* Squeezed pictures of a GOP-cache take are at least this far apart. */
+#define HF_SWITCH_MIN_STEP (2 * GST_MSECOND)
 /* Slate frames are sent this far ahead of the program clock. */
 #define HF_SWITCH_SLATE_AHEAD (40 * GST_MSECOND)
 
@@ -492,59 +496,128 @@ hf_switch_start_locked (HfSwitch * sw, guint idx, GstClockTime kf_rt,
   GST_INFO ("on air: %d -> %u (%s)", from, idx, reason);
 }
 
-/* Would a take of @idx's cached GOP leave the output too far ahead of the
- * program clock?  Lock held. */
-static gboolean
-hf_switch_gop_usable_locked (HfSwitch * sw, guint idx, gint64 now_us,
-    GstClockTime out_now)
+/* Where a take of @idx's cached GOP would put its keyframe (@first) and
+ * its newest cached picture (@last_time), both output times; @kf_out and
+ * @last_out are those two cached units.  The keyframe goes right after what
+ * was sent
+ * last (or at its own age before now); the cached pictures are up to a GOP
+ * old, so played at their own pace they would put the output that far
+ * ahead of the program clock, for as long as the take lasts (and the slate
+ * after it would wait that long).  Instead they are squeezed in time so the
+ * newest lands at "now": the viewer sees a fast-forward blink of the
+ * standby's last moments and then live pictures, with no added latency.
+ * Lock held; the cache must not be empty. */
+static void
+hf_switch_plan_take_locked (HfSwitch * sw, guint idx, gint64 now_us,
+    GstClockTime out_now, HfSwitchUnit ** kf_out, HfSwitchUnit ** last_out,
+    GstClockTime * first, GstClockTime * last_time)
 {
   GArray *gop = sw->inputs[idx].gop;
-  HfSwitchUnit *kf, *last;
-  GstClockTime age, target, end, last_out;
-  guint i;
+  HfSwitchUnit *kf = &g_array_index (gop, HfSwitchUnit, 0), *last = kf;
+  GstClockTime age, target, prev = sw->last_out_dts[HF_MEDIA_VIDEO], span;
+  guint i, n = 0;
 
-  if (gop->len == 0)
-    return FALSE;
-  kf = &g_array_index (gop, HfSwitchUnit, 0);
-  /* The span is the video's: audio is cached in arrival order, behind
-   * the video of the same time. */
-  for (i = gop->len - 1, last = kf; i > 0; i--) {
+  for (i = 0; i < gop->len; i++) {
     HfSwitchUnit *u = &g_array_index (gop, HfSwitchUnit, i);
 
     if (u->kind == HF_MEDIA_VIDEO) {
       last = u;
-      break;
+      n++;
     }
   }
   age = (GstClockTime) MAX (now_us - kf->arrival_us, 0) * GST_USECOND;
   target = out_now > age ? out_now - age : 0;
-  last_out = sw->last_out_dts[HF_MEDIA_VIDEO];
-  if (GST_CLOCK_TIME_IS_VALID (last_out) && last_out + sw->frame_dur > target)
-    target = last_out + sw->frame_dur;
-  end = target + (last->dts_rt > kf->dts_rt ? last->dts_rt - kf->dts_rt : 0);
+  if (GST_CLOCK_TIME_IS_VALID (prev) && prev + sw->frame_dur > target)
+    target = prev + sw->frame_dur;
+  span = last->dts_rt > kf->dts_rt ? last->dts_rt - kf->dts_rt : 0;
+  *kf_out = kf;
+  *last_out = last;
+  *first = target;
+  *last_time = target + span;
+  if (target + span > out_now) {
+    GstClockTime squeezed = MAX (out_now, target + (n > 0 ? n - 1 : 0) *
+        HF_SWITCH_MIN_STEP);
+
+    *last_time = MIN (squeezed, target + span);
+  }
+}
+
+/* Would a take of @idx's cached GOP leave the output too far ahead of the
+ * program clock?  (Only when it already is: see the plan above.)  Lock
+ * held. */
+static gboolean
+hf_switch_gop_usable_locked (HfSwitch * sw, guint idx, gint64 now_us,
+    GstClockTime out_now)
+{
+  HfSwitchUnit *kf, *last;
+  GstClockTime first, end;
+
+  if (sw->inputs[idx].gop->len == 0)
+    return FALSE;
+  hf_switch_plan_take_locked (sw, idx, now_us, out_now, &kf, &last, &first,
+      &end);
   return end <= out_now + HF_SWITCH_MAX_LEAD;
 }
 
+/* Maps a cached unit's running time @t onto the squeezed output time. */
+static GstClockTime
+hf_switch_squeeze (GstClockTime t, GstClockTime kf_rt, GstClockTime last_rt,
+    GstClockTime first, GstClockTime last_time)
+{
+  if (!GST_CLOCK_TIME_IS_VALID (t))
+    return GST_CLOCK_TIME_NONE;
+  if (t <= kf_rt)
+    return first;
+  if (t > last_rt)
+    return last_time + (t - last_rt);
+  return first + gst_util_uint64_scale (t - kf_rt, last_time - first,
+      last_rt - kf_rt);
+}
+
 /* Takes input @idx from its GOP cache: its keyframe and everything since
- * go out at once.  Lock held; the cache must not be empty. */
+ * go out at once, squeezed in time when they are older than the gap they
+ * fill (see hf_switch_plan_take_locked ()).  Lock held; the cache must not
+ * be empty. */
 static void
 hf_switch_take_cached_locked (HfSwitch * sw, guint idx, gint64 now_us,
     GstClockTime out_now, HfEventKind kind, const gchar * reason)
 {
   GArray *gop = sw->inputs[idx].gop;
-  HfSwitchUnit *kf = &g_array_index (gop, HfSwitchUnit, 0);
-  GstClockTime age =
-      (GstClockTime) MAX (now_us - kf->arrival_us, 0) * GST_USECOND;
+  HfSwitchInput *input = &sw->inputs[idx];
+  HfSwitchUnit *kf, *last;
+  GstClockTime first, last_time, kf_rt, last_rt;
+  gboolean squeeze;
   guint i;
 
-  hf_switch_start_locked (sw, idx, kf->dts_rt, age, now_us, out_now, kind,
-      reason);
+  hf_switch_plan_take_locked (sw, idx, now_us, out_now, &kf, &last, &first,
+      &last_time);
+  kf_rt = kf->dts_rt;
+  last_rt = last->dts_rt;
+  squeeze = last_rt > kf_rt && last_time - first < last_rt - kf_rt;
+  hf_switch_start_locked (sw, idx, kf_rt, out_now > first ? out_now - first :
+      0, now_us, out_now, kind, reason);
   sw->stats.gop_takes++;
+  if (squeeze) {
+    /* Live units (and audio) continue from the newest cached picture, at
+     * their own pace: one offset for both kinds from here on. */
+    input->offset = GST_CLOCK_DIFF (last_rt, last_time);
+    input->start_rt = last_rt;
+    sw->stats.squeezed_takes++;
+  }
   for (i = 0; i < gop->len; i++) {
     HfSwitchUnit *u = &g_array_index (gop, HfSwitchUnit, i);
 
-    hf_switch_forward_locked (sw, idx, u->kind, u->buffer, u->caps,
-        u->pts_rt, u->dts_rt);
+    if (squeeze && u->kind == HF_MEDIA_VIDEO && u->dts_rt <= last_rt) {
+      if (!hf_switch_emit_locked (sw, idx, HF_MEDIA_VIDEO, u->buffer,
+              u->caps, hf_switch_squeeze (u->pts_rt, kf_rt, last_rt, first,
+                  last_time), hf_switch_squeeze (u->dts_rt, kf_rt, last_rt,
+                  first, last_time)))
+        sw->stats.dropped_waiting_keyframe++;
+    } else {
+      /* (Squeezed: the audio of the skipped moments is not played.) */
+      hf_switch_forward_locked (sw, idx, u->kind, u->buffer, u->caps,
+          u->pts_rt, u->dts_rt);
+    }
   }
 }
 
