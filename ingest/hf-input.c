@@ -631,10 +631,16 @@ hf_input_make_jitterbuffer (HfInput * input)
 {
   GstElement *jb = gst_element_factory_make ("rtpjitterbuffer", NULL);
 
-  /* mode=none: keep arrival timestamps; we restamp downstream anyway.  A
-   * short latency is enough to put reordered packets back in order on a
-   * pass-through hop (rtpbin's 200 ms default is too much). */
-  g_object_set (jb, "latency", input->spec.latency_ms, "mode", 0, NULL);
+  /* mode=slave: timestamps follow arrival (with the sender's clock skew
+   * tracked), so a missing packet's deadline is "its expected arrival +
+   * latency" on the pipeline clock.  (mode=none starts the RTP timeline at
+   * 0 whenever the first packet came, which puts every deadline in the
+   * past: a packet that arrives a moment out of order, as the first copies
+   * of a merge of two paths do, was declared lost at once.)  A short
+   * latency is enough to put reordered packets back in order on a
+   * pass-through hop (rtpbin's 200 ms default is too much); TS timestamps
+   * come from the stream itself downstream. */
+  g_object_set (jb, "latency", input->spec.latency_ms, "mode", 1, NULL);
   return jb;
 }
 
