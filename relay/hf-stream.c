@@ -91,6 +91,7 @@ struct _HfStream
   GMutex slate_lock;
   GCond slate_cond;
   gboolean slate_stop;
+  GCancellable *slate_cancel;   /* stops an encode when the stream stops */
   HfSlateFormat slate_wanted;   /* the live format to match */
   HfSlateFormat slate_made;     /* the format of `slate` */
   HfSlate *slate;               /* the slate handed to the switch */
@@ -348,10 +349,12 @@ hf_stream_slate_worker (gpointer user_data)
     g_mutex_unlock (&stream->slate_lock);
 
     t0 = g_get_monotonic_time ();
-    slate = hf_slate_encode (&want, path, &error);
+    slate = hf_slate_encode (&want, path, stream->slate_cancel, &error);
     g_mutex_lock (&stream->slate_lock);
     made_one = TRUE;
     stream->slate_made = want;
+    if (!slate && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      break;                    /* the stream is stopping */
     if (!slate) {
       GST_ERROR ("stream %s: cannot make the slate: %s", stream->config->name,
           error->message);
@@ -404,6 +407,8 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
     return GST_FLOW_OK;
   }
   data = map.data;
+  GST_LOG ("stream %s: %" G_GSIZE_FORMAT " bytes of TS out of the program",
+      stream->config->name, map.size);
 
   g_mutex_lock (&stream->fanout_lock);
   for (i = 0; i < stream->outputs->len; i++)
@@ -513,7 +518,7 @@ hf_stream_build_program_locked (HfStream * stream, gboolean with_audio,
   vsrc = gst_element_factory_make ("appsrc", "video");
   if (with_audio)
     asrc = gst_element_factory_make ("appsrc", "audio");
-  mux = gst_element_factory_make ("mpegtsmux", "mux");
+  mux = hf_program_mux_new ("mux");
   sink = gst_element_factory_make ("appsink", "ts");
   if (!vsrc || (with_audio && !asrc) || !mux || !sink) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
@@ -732,6 +737,8 @@ hf_stream_start (HfStream * stream, GError ** error)
   stream->ticker = g_thread_new ("hf-ticker", hf_stream_ticker, stream);
   if (stream->config->fallback != HF_FALLBACK_NONE) {
     stream->slate_stop = FALSE;
+    g_clear_object (&stream->slate_cancel);
+    stream->slate_cancel = g_cancellable_new ();
     stream->slate_worker = g_thread_new ("hf-slate", hf_stream_slate_worker,
         stream);
   }
@@ -762,7 +769,8 @@ hf_stream_stop (HfStream * stream)
     stream->ticker = NULL;
   }
   if (stream->slate_worker) {
-    /* An encode in progress runs to its end (seconds at most). */
+    /* An encode in progress gives up within 100 ms. */
+    g_cancellable_cancel (stream->slate_cancel);
     g_mutex_lock (&stream->slate_lock);
     stream->slate_stop = TRUE;
     g_cond_signal (&stream->slate_cond);
@@ -801,6 +809,7 @@ hf_stream_free (HfStream * stream)
   g_cond_clear (&stream->slate_cond);
   if (stream->slate)
     hf_slate_unref (stream->slate);
+  g_clear_object (&stream->slate_cancel);
   gst_caps_replace (&stream->live_video_caps, NULL);
   gst_caps_replace (&stream->live_audio_caps, NULL);
   g_free (stream->slate_error);

@@ -23,5 +23,10 @@ void hf_output_send (HfOutput * out, const guint8 * data, gsize size,
 /* Adds this output's figures as an object to @b (control thread). */
 void hf_output_add_json (HfOutput * out, JsonBuilder * b);
 
+/* An mpegtsmux that waits at most its latency for a stream that has no
+ * data (see hf-programmux.c).  (transfer floating); NULL when mpegtsmux is
+ * not installed.  Any thread. */
+GstElement *hf_program_mux_new (const gchar * name);
+
 G_END_DECLS
 #endif
