@@ -523,7 +523,7 @@ hf_slate_add_limit (GstElement * pipeline, const gchar * name)
  * afterwards. */
 static gboolean
 hf_slate_run (GstElement * pipeline, gboolean clip, GstClockTime timeout,
-    const gchar * what, GError ** error)
+    const gchar * what, GCancellable * cancellable, GError ** error)
 {
   GstBus *bus = gst_element_get_bus (pipeline);
   gint64 deadline = g_get_monotonic_time () + timeout / GST_USECOND;
@@ -546,8 +546,13 @@ hf_slate_run (GstElement * pipeline, gboolean clip, GstClockTime timeout,
   } else {
     gint64 left = deadline - g_get_monotonic_time ();
 
+    /* Woken every 100 ms to see whether the owner gave up (a relay that
+     * is stopping does not wait for a clip to finish encoding). */
     while (msg == NULL && left > 0) {
-      msg = gst_bus_timed_pop_filtered (bus, left * GST_USECOND, types);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        goto out;
+      msg = gst_bus_timed_pop_filtered (bus, MIN (left, 100000) * GST_USECOND,
+          types);
       left = deadline - g_get_monotonic_time ();
     }
     if (msg == NULL) {
@@ -753,7 +758,7 @@ hf_slate_count_idr (const HfSlate * slate, gsize * bytes)
 
 HfSlate *
 hf_slate_encode (const HfSlateFormat * format, const gchar * path,
-    GError ** error)
+    GCancellable * cancellable, GError ** error)
 {
   gint64 t0 = g_get_monotonic_time ();
   HfSlateClip clip = { NULL, };
@@ -825,7 +830,7 @@ hf_slate_encode (const HfSlateFormat * format, const gchar * path,
   }
 
   if (!hf_slate_run (pipeline, path != NULL, path ? HF_SLATE_CLIP_TIMEOUT :
-          HF_SLATE_BUILTIN_TIMEOUT, what, error))
+          HF_SLATE_BUILTIN_TIMEOUT, what, cancellable, error))
     goto out;
 
   slate = hf_slate_new (format);

@@ -507,13 +507,45 @@ test_manual_switch_api () {
   events "$p" | grep -E '^(manual|revert)' | sed 's/^/  event: /'
 }
 
+# Merge mode: one RTP/MPEG-TS stream sent over two paths (the same packets),
+# one of which drops 30% at random: the merged input loses nothing, and the
+# viewer decodes every frame.
+test_merge_loses_nothing () {
+  local p; p=$(free_ports 6)
+  relay_conf "$T/r.ini" "$p" "rtp://127.0.0.1:$((p+1));rtp://127.0.0.1:$((p+3))" \
+    "srt://127.0.0.1:$((p+5))?mode=listener" "input-names = lossy;clean" "merge = true"
+  start_relay "$T/r.ini" "$p" || return 1
+  ff_view "$T/view" "srt://127.0.0.1:$((p+5))" 5
+  local viewer=${HF_PIDS[-1]}
+  sleep 0.3
+  bg "$T/sender.log" timeout 20 gst-launch-1.0 -q videotestsrc is-live=true \
+    num-buffers=210 pattern=ball ! video/x-raw,width=640,height=360,framerate=30/1 ! \
+    x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 bitrate=1500 ! \
+    h264parse ! mpegtsmux alignment=7 ! rtpmp2tpay ! tee name=t \
+    t. ! queue ! identity drop-probability=0.3 ! udpsink host=127.0.0.1 port=$((p+1)) \
+    t. ! queue ! udpsink host=127.0.0.1 port=$((p+3))
+  wait_pid "$viewer" 20 || fail "viewer did not finish"
+  api "$p" /api/v1/streams/main > "$T/stats.json"
+  check_viewer "$T/view" "$MIN_FRAMES" "the viewer decoded %n/150 frames" || return 1
+  echo "  $(jq -c '.inputs[0] | {name, packets, packets_lost, paths: [.paths[] | {name, packets, first_copies, duplicates}]}' "$T/stats.json")"
+  local lost a b
+  lost=$(json '.inputs[0].packets_lost' < "$T/stats.json")
+  a=$(json '.inputs[0].paths[0].packets' < "$T/stats.json")
+  b=$(json '.inputs[0].paths[1].packets' < "$T/stats.json")
+  [ "$lost" = 0 ] || fail "$lost packets lost after the merge"
+  [ "$b" -gt 100 ] || fail "the clean path carried only $b packets"
+  [ $((a * 100 / b)) -le 80 ] || fail "the lossy path was not lossy ($a of $b)"
+  echo "  lossy path carried $((a * 100 / b))% of the packets; lost after the merge: $lost"
+}
+
 # ---- runner ------------------------------------------------------------------
 
 ALL=(srt_push_pull video_only_input rtp_ts rtp_sdp origin_edge
      edge_survives_origin_restart codec_change_across_switch pusher_reconnects
      three_viewers
      srt_passphrase garbage_does_not_hurt api bad_config_refused hf_push
-     failover_kill_primary slate_when_all_inputs_die manual_switch_api)
+     failover_kill_primary slate_when_all_inputs_die manual_switch_api
+     merge_loses_nothing)
 SELECTED=(${HF_E2E_ONLY:-${ALL[@]}})
 passed=0; failed=0; failures=()
 for t in "${SELECTED[@]}"; do

@@ -217,7 +217,7 @@ GST_START_TEST (test_builtin_slate_matches_requested_format)
   HfSlate *slate;
 
   hf_test_format (&f, 320, 240, 25, "audio/mpeg", 44100, 2);
-  slate = hf_slate_encode (&f, NULL, &err);
+  slate = hf_slate_encode (&f, NULL, NULL, &err);
   fail_unless (slate != NULL, "%s", err ? err->message : "?");
   hf_test_check_video (slate, &f);
   /* Two GOPs of 25 frames: two seconds. */
@@ -241,7 +241,7 @@ GST_START_TEST (test_builtin_slate_with_opus)
   HfSlate *slate;
 
   hf_test_format (&f, 256, 144, 30, "audio/x-opus", 48000, 1);
-  slate = hf_slate_encode (&f, NULL, &err);
+  slate = hf_slate_encode (&f, NULL, NULL, &err);
   fail_unless (slate != NULL, "%s", err ? err->message : "?");
   hf_test_check_video (slate, &f);
   fail_unless_equals_uint64 (slate->duration, 2 * GST_SECOND);
@@ -261,7 +261,7 @@ GST_START_TEST (test_builtin_slate_without_audio)
    * second is not a whole number of frames (GOPs of 29). */
   hf_test_format (&f, 320, 180, 30000, NULL, 0, 0);
   f.fps_d = 1001;
-  slate = hf_slate_encode (&f, NULL, &err);
+  slate = hf_slate_encode (&f, NULL, NULL, &err);
   fail_unless (slate != NULL, "%s", err ? err->message : "?");
   hf_test_check_video (slate, &f);
   fail_unless_equals_int (slate->video->len, 58);
@@ -292,7 +292,7 @@ GST_START_TEST (test_clip_is_scaled_and_reencoded)
   g_free (launch);
 
   hf_test_format (&f, 320, 240, 25, "audio/mpeg", 48000, 2);
-  slate = hf_slate_encode (&f, path, &err);
+  slate = hf_slate_encode (&f, path, NULL, &err);
   fail_unless (slate != NULL, "%s", err ? err->message : "?");
   hf_test_check_video (slate, &f);
   /* 2 s at 25 fps, give or take videorate's last frame. */
@@ -321,7 +321,7 @@ GST_START_TEST (test_clip_without_audio_gets_silence)
   g_free (launch);
 
   hf_test_format (&f, 256, 144, 25, "audio/x-opus", 48000, 2);
-  slate = hf_slate_encode (&f, path, &err);
+  slate = hf_slate_encode (&f, path, NULL, &err);
   fail_unless (slate != NULL, "%s", err ? err->message : "?");
   hf_test_check_video (slate, &f);
   fail_unless (slate->video->len >= 24 && slate->video->len <= 26,
@@ -341,7 +341,7 @@ GST_START_TEST (test_missing_clip_is_a_clear_error)
   GError *err = NULL;
 
   hf_test_format (&f, 320, 240, 25, "audio/mpeg", 48000, 2);
-  fail_unless (hf_slate_encode (&f, missing, &err) == NULL);
+  fail_unless (hf_slate_encode (&f, missing, NULL, &err) == NULL);
   fail_unless (err != NULL);
   fail_unless (strstr (err->message, missing) != NULL, "%s", err->message);
   g_clear_error (&err);
@@ -349,7 +349,7 @@ GST_START_TEST (test_missing_clip_is_a_clear_error)
   /* A file that is there but is not media. */
   fail_unless (g_file_set_contents (junk, "these are not the frames you "
           "are looking for\n", -1, NULL));
-  fail_unless (hf_slate_encode (&f, junk, &err) == NULL);
+  fail_unless (hf_slate_encode (&f, junk, NULL, &err) == NULL);
   fail_unless (err != NULL);
   fail_unless (strstr (err->message, junk) != NULL, "%s", err->message);
   g_clear_error (&err);
@@ -364,12 +364,12 @@ GST_START_TEST (test_unencodable_format_is_refused)
   GError *err = NULL;
 
   hf_test_format (&f, 321, 240, 25, NULL, 0, 0);
-  fail_unless (hf_slate_encode (&f, NULL, &err) == NULL);
+  fail_unless (hf_slate_encode (&f, NULL, NULL, &err) == NULL);
   fail_unless (err != NULL && strstr (err->message, "321x240") != NULL);
   g_clear_error (&err);
 
   hf_test_format (&f, 320, 240, 25, "audio/x-opus", 44100, 2);
-  fail_unless (hf_slate_encode (&f, NULL, &err) == NULL);
+  fail_unless (hf_slate_encode (&f, NULL, NULL, &err) == NULL);
   fail_unless (err != NULL && strstr (err->message, "44100") != NULL);
   g_clear_error (&err);
 }
@@ -389,7 +389,7 @@ GST_START_TEST (test_slate_frames_decode)
   guint i, x, y, stride, white = 0;
 
   hf_test_format (&f, 320, 240, 25, NULL, 0, 0);
-  slate = hf_slate_encode (&f, NULL, &err);
+  slate = hf_slate_encode (&f, NULL, NULL, &err);
   fail_unless (slate != NULL, "%s", err ? err->message : "?");
 
   pipeline = gst_parse_launch ("appsrc name=src format=time ! avdec_h264 ! "
