@@ -41,89 +41,16 @@ FAILOVER_TIMEOUT=$((FAILOVER_SECONDS + 60))
 MERGE_TIMEOUT=$((MERGE_SECONDS + 60))
 RELAY_TIMEOUT=$((FAILOVER_TIMEOUT + 30))
 
-export GST_DEBUG=${HF_BENCH_GST_DEBUG:-hf-*:3}
-export GST_DEBUG_NO_COLOR=1
-
-FAILED=0
-PIDS=()
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hf-bench-failover.XXXXXX") || exit 1
-
-# ---- processes -------------------------------------------------------------
-
-# cleanup: ends every process started so far (timeout passes TERM on to its
-# command), then kills what is left.
-cleanup () {
-  local p alive
-  [ ${#PIDS[@]} -gt 0 ] || return 0
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for _ in $(seq 1 100); do
-    alive=0
-    for p in "${PIDS[@]}"; do
-      kill -0 "$p" 2>/dev/null && { alive=1; break; }
-    done
-    [ $alive = 0 ] && break
-    sleep 0.05
-  done
-  for p in "${PIDS[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then
-      pkill -9 -P "$p" 2>/dev/null
-      kill -9 "$p" 2>/dev/null
-    fi
-  done
-  wait 2>/dev/null
-  PIDS=()
-}
+BENCH_NAME=bench-failover
+CLEANUP_STEPS=100
+KILL_AFTER=5
+# shellcheck source=tools/bench-lib.sh
+. tools/bench-lib.sh
 if [ "${HF_BENCH_KEEP:-0}" = 1 ]; then
   trap 'cleanup; echo "bench-failover: configs and logs kept in $WORK"' EXIT
-else
-  trap 'cleanup; rm -rf "$WORK"' EXIT
 fi
-trap 'echo "bench-failover: interrupted" >&2; exit 130' INT TERM
 
-fail () {
-  echo "bench-failover: FAILED: $*" >&2
-  FAILED=1
-}
-
-# free_ports N: the first of N consecutive ports free for UDP and TCP,
-# below the ephemeral range (SRT callers bind there), as in tests/e2e.
-free_ports () {
-  local n=$1 base p ok
-  for _ in $(seq 1 200); do
-    base=$(( (RANDOM * 32768 + RANDOM) % 12000 + 20000 ))
-    ok=1
-    for p in $(seq "$base" $((base + n - 1))); do
-      if ss -Haun "sport = :$p" | grep -q . ||
-         ss -Hatn "sport = :$p" | grep -q .; then
-        ok=0; break
-      fi
-    done
-    if [ $ok = 1 ]; then echo "$base"; return 0; fi
-  done
-  echo "bench-failover: no free ports" >&2
-  return 1
-}
-
-# api HTTP: the stream's JSON, or nothing.
-api () { curl -sf --max-time 2 "http://127.0.0.1:$1/api/v1/streams/main"; }
-
-# start_relay NAME HTTP: starts holdfast on $WORK/NAME.ini under timeout and
-# waits for its API; timeout's pid in RELAY_TPID.
-start_relay () {
-  local name=$1 http=$2
-  timeout -k 5 "$RELAY_TIMEOUT" "$HOLDFAST" --config "$WORK/$name.ini" \
-    > "$WORK/$name.log" 2>&1 &
-  RELAY_TPID=$!
-  PIDS+=("$RELAY_TPID")
-  for _ in $(seq 1 100); do
-    api "$http" > /dev/null && return 0
-    kill -0 "$RELAY_TPID" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "bench-failover: holdfast ($name) did not come up:" >&2
-  tail -5 "$WORK/$name.log" >&2
-  return 1
-}
+# ---- processes -------------------------------------------------------------
 
 # stop_relay NAME HTTP: prints the stream's summary fields, then SIGTERM
 # (timeout passes it on) and waits up to 10 s; a relay that does not stop
@@ -167,18 +94,10 @@ run_tool () {
 
 # ---- checks ------------------------------------------------------------------
 
-for f in "$HOLDFAST" "$TOOL"; do
-  if [ ! -x "$f" ]; then
-    echo "bench-failover: $f is missing (make all $TOOL)" >&2
-    exit 1
-  fi
-done
-for t in curl jq ss pgrep timeout; do
-  command -v "$t" > /dev/null ||
-    { echo "bench-failover: $t is missing" >&2; exit 1; }
-done
+require_built "$TOOL" "$HOLDFAST" "$TOOL"
+require_commands curl jq ss pgrep timeout
 
-START=$(date +%s.%N)
+START=$(now)
 echo "Holdfast failover benchmark: $("$HOLDFAST" --version 2>/dev/null |
   head -1)"
 echo "Machine: $(nproc) cores, $(uname -sr); seed $SEED"
@@ -189,18 +108,10 @@ echo
 echo "== 1. Failover and slate: SRT primary + backup -> holdfast -> viewer =="
 BASE=$(free_ports 4) || exit 1
 F_HTTP=$BASE; F_P1=$((BASE + 1)); F_P2=$((BASE + 2)); F_OUT=$((BASE + 3))
-cat > "$WORK/failover.ini" <<EOC
-[server]
-http = 127.0.0.1:$F_HTTP
-
-[stream main]
-inputs = srt://127.0.0.1:$F_P1?mode=listener;srt://127.0.0.1:$F_P2?mode=listener
-input-names = primary;backup
-outputs = srt://127.0.0.1:$F_OUT?mode=listener
-input-timeout-ms = 250
-revert-after-s = 2
-fallback = builtin
-EOC
+relay_conf failover "$F_HTTP" \
+  "srt://127.0.0.1:$F_P1?mode=listener;srt://127.0.0.1:$F_P2?mode=listener" \
+  "srt://127.0.0.1:$F_OUT?mode=listener" "input-names = primary;backup" \
+  "input-timeout-ms = 250" "revert-after-s = 2" "fallback = builtin"
 if start_relay failover "$F_HTTP"; then
   run_tool failover "$FAILOVER_TIMEOUT" \
     --primary "srt://127.0.0.1:$F_P1?mode=caller" \
@@ -221,15 +132,8 @@ echo "== 2. Merge: one RTP sender, two paths -> holdfast (merge) -> viewer =="
 # HTTP, path A and its RTCP port, path B and its RTCP port, the output.
 BASE=$(free_ports 6) || exit 1
 M_HTTP=$BASE; M_A=$((BASE + 1)); M_B=$((BASE + 3)); M_OUT=$((BASE + 5))
-cat > "$WORK/merge.ini" <<EOC
-[server]
-http = 127.0.0.1:$M_HTTP
-
-[stream main]
-inputs = rtp://127.0.0.1:$M_A;rtp://127.0.0.1:$M_B
-merge = true
-outputs = srt://127.0.0.1:$M_OUT?mode=listener
-EOC
+relay_conf merge "$M_HTTP" "rtp://127.0.0.1:$M_A;rtp://127.0.0.1:$M_B" \
+  "srt://127.0.0.1:$M_OUT?mode=listener" "merge = true"
 if start_relay merge "$M_HTTP"; then
   run_tool merge "$MERGE_TIMEOUT" --merge \
     --primary "rtp://127.0.0.1:$M_A" --backup "rtp://127.0.0.1:$M_B" \
@@ -281,9 +185,4 @@ printf '%-34s %10s\n' "primary restores: reverted / held" \
 printf '%-34s %10s\n' "slate cycles / slate seen" \
   "$(pick failover slate .cycles)/$(pick failover slate .slate_seen)"
 
-awk -v s="$START" -v e="$(date +%s.%N)" \
-  'BEGIN { printf "\nBenchmark took %.0f s.\n", e - s }'
-if [ $FAILED != 0 ]; then
-  echo "Some measurements FAILED (see above)."
-  exit 1
-fi
+bench_end "$START"

@@ -40,110 +40,24 @@ PUSH_TIMEOUT=300
 VIEWER_TIMEOUT=200
 LAT_TIMEOUT=40
 
-export GST_DEBUG=${HF_BENCH_GST_DEBUG:-hf-*:3}
-export GST_DEBUG_NO_COLOR=1
-
-FAILED=0
-PIDS=()
-USED_PORTS=" "
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hf-bench.XXXXXX") || exit 1
+BENCH_NAME=bench
+CLEANUP_STEPS=60
+KILL_AFTER=2
+# shellcheck source=tools/bench-lib.sh
+. tools/bench-lib.sh
 
 # ---- processes -------------------------------------------------------------
 
-# cleanup: ends every process started so far (timeout passes TERM on to its
-# command), then kills what is left.
-cleanup () {
-  local p alive
-  [ ${#PIDS[@]} -gt 0 ] || return 0
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for _ in $(seq 1 60); do
-    alive=0
-    for p in "${PIDS[@]}"; do
-      kill -0 "$p" 2>/dev/null && { alive=1; break; }
-    done
-    [ $alive = 0 ] && break
-    sleep 0.05
-  done
-  for p in "${PIDS[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then
-      pkill -9 -P "$p" 2>/dev/null
-      kill -9 "$p" 2>/dev/null
-    fi
-  done
-  wait 2>/dev/null
-  PIDS=()
-}
-trap 'cleanup; rm -rf "$WORK"' EXIT
-trap 'echo "bench: interrupted" >&2; exit 130' INT TERM
-
-# bg LOG SECONDS CMD...: runs CMD in the background under timeout; its pid
-# (of timeout) in BG_PID.
-bg () {
-  local log=$1 secs=$2; shift 2
-  timeout -k 2 "$secs" "$@" > "$log" 2>&1 &
-  BG_PID=$!
-  PIDS+=("$BG_PID")
-}
-
-fail () {
-  echo "bench: FAILED: $*" >&2
-  FAILED=1
-}
-
-# free_port VAR: a UDP and TCP port nobody uses, below the ephemeral range
-# (SRT callers bind there).
-free_port () {
-  local p
-  for _ in $(seq 1 500); do
-    p=$(( (RANDOM * 32768 + RANDOM) % 12000 + 20000 ))
-    case $USED_PORTS in *" $p "*) continue ;; esac
-    if ! ss -Haun "sport = :$p" | grep -q . &&
-       ! ss -Hatn "sport = :$p" | grep -q .; then
-      USED_PORTS+="$p "
-      printf -v "$1" '%s' "$p"
-      return 0
-    fi
-  done
-  echo "bench: no free port" >&2
-  exit 1
-}
-
-# api PORT: the stream's JSON, or nothing.
-api () { curl -sf --max-time 2 "http://127.0.0.1:$1/api/v1/streams/main"; }
-
-relay_conf () {  # relay_conf FILE HTTP INPUT OUTPUT
-  cat > "$1" <<EOC
-[server]
-http = 127.0.0.1:$2
-
-[stream main]
-inputs = $3
-outputs = $4
-EOC
-}
-
-# start_relay NAME HTTP INPUT OUTPUT: starts holdfast and waits for its API;
-# the holdfast process's own pid (not timeout's) in RELAY_PID.  Its name and
+# start_stream_relay NAME HTTP INPUT OUTPUT: a holdfast relaying one stream
+# from INPUT to OUTPUT (start_relay); its RELAY_PID is set, and its name and
 # timeout's pid are remembered for relay_alive.
 declare -A RELAY_TPIDS
-start_relay () {
-  local name=$1 http=$2 tpid
-  relay_conf "$WORK/$name.ini" "$http" "$3" "$4"
-  bg "$WORK/$name.log" "$RELAY_TIMEOUT" "$HOLDFAST" --config "$WORK/$name.ini"
-  tpid=$BG_PID
-  RELAY_TPIDS[$name]=$tpid
-  RELAY_PID=
-  for _ in $(seq 1 100); do
-    [ -n "$RELAY_PID" ] || RELAY_PID=$(pgrep -P "$tpid" | head -1)
-    if [ -n "$RELAY_PID" ] && api "$http" > /dev/null; then
-      return 0
-    fi
-    kill -0 "$tpid" 2>/dev/null || break
-    sleep 0.05
-  done
-  echo "bench: holdfast ($name) did not come up:" >&2
-  tail -5 "$WORK/$name.log" >&2
-  return 1
+start_stream_relay () {
+  local rc=0
+  relay_conf "$1" "$2" "$3" "$4"
+  start_relay "$1" "$2" || rc=1
+  RELAY_TPIDS[$1]=$RELAY_TPID
+  return $rc
 }
 
 # relay_alive NAME: true while that holdfast runs; otherwise says how it
@@ -195,8 +109,6 @@ cpu_ticks () {
   awk '{ print $12 + $13 }' <<< "$stat"
 }
 
-now () { date +%s.%N; }
-
 # machine_ticks: "busy total" clock ticks of all cores from /proc/stat
 # (user to steal; guest time is already in user).
 machine_ticks () {
@@ -206,15 +118,8 @@ machine_ticks () {
 
 # ---- checks ------------------------------------------------------------------
 
-for f in "$HOLDFAST" "$LATENCY"; do
-  if [ ! -x "$f" ]; then
-    echo "bench: $f is missing (make all $LATENCY)" >&2
-    exit 1
-  fi
-done
-for t in ffmpeg ffprobe srt-live-transmit curl jq ss pgrep timeout; do
-  command -v "$t" > /dev/null || { echo "bench: $t is missing" >&2; exit 1; }
-done
+require_built "$LATENCY" "$HOLDFAST" "$LATENCY"
+require_commands ffmpeg ffprobe srt-live-transmit curl jq ss pgrep timeout
 CLK_TCK=$(getconf CLK_TCK)
 
 
@@ -265,9 +170,9 @@ EOT
 
   free_port o_http; free_port o_in; free_port o_out
   free_port e_http; free_port e_out
-  start_relay origin "$o_http" "srt://127.0.0.1:$o_in?mode=listener" \
+  start_stream_relay origin "$o_http" "srt://127.0.0.1:$o_in?mode=listener" \
     "srt://127.0.0.1:$o_out?mode=listener" || { fail "origin"; return; }
-  start_relay edge "$e_http" "srt://127.0.0.1:$o_out?mode=caller" \
+  start_stream_relay edge "$e_http" "srt://127.0.0.1:$o_out?mode=caller" \
     "srt://127.0.0.1:$e_out?mode=listener" || { fail "edge"; return; }
 
   printf '%-4s %-7s %7s %10s %10s %8s %8s %8s\n' run path frames unmatched \
@@ -413,7 +318,7 @@ EOT
   echo
 
   free_port C_HTTP; free_port C_IN; free_port C_OUT
-  start_relay cpu "$C_HTTP" "srt://127.0.0.1:$C_IN?mode=listener" \
+  start_stream_relay cpu "$C_HTTP" "srt://127.0.0.1:$C_IN?mode=listener" \
     "srt://127.0.0.1:$C_OUT?mode=listener" || { fail "relay"; return; }
   CPU_PID=$RELAY_PID
 
@@ -514,9 +419,4 @@ case ${HF_BENCH_ONLY:-all} in
   *) bench_latency; bench_cpu ;;
 esac
 
-awk -v s="$START" -v e="$(now)" \
-  'BEGIN { printf "\nBenchmark took %.0f s.\n", e - s }'
-if [ $FAILED != 0 ]; then
-  echo "Some measurements FAILED (see above)."
-  exit 1
-fi
+bench_end "$START"

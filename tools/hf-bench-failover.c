@@ -11,7 +11,8 @@
  * x264 with a 1 s GOP and an AAC tone, MPEG-TS over SRT to the relay's two
  * inputs) and one viewer (SRT from the relay's output, demuxed and parsed
  * into access units).  As in hf-bench-latency, frames are paired by the
- * FNV-1a hash of their first coded slice: each sender records hash ->
+ * FNV-1a hash of their first coded slice (hf-bench-common.c, which also
+ * builds the encoders and the viewer): each sender records hash ->
  * (sender, frame number, send time), and the viewer classifies every
  * access unit as primary, backup or unknown (after the start: the relay's
  * slate).  Killing a sender drops every buffer in front of its srtsink, the
@@ -45,34 +46,19 @@
  * (atomics) and reads the API with its own libsoup session.
  * hf_bench_on_sent () runs on each sender's encoder streaming thread,
  * hf_bench_on_drop () on its mux or payloader thread, hf_bench_on_received ()
- * and hf_bench_on_pad_added () on the viewer's demuxer streaming thread.
+ * on the viewer's demuxer streaming thread.
  * The sent-frame table and the senders' counters are under sent_lock, the
  * viewer's records under results_lock.
  */
 
+#include "tools/hf-bench-common.h"
+
 #include <glib-unix.h>
-#include <gst/app/gstappsink.h>
-#include <gst/gst.h>
-#include <json-glib/json-glib.h>
-#include <libsoup/soup.h>
 #include <string.h>
 
-#ifndef HF_VERSION
-#define HF_VERSION "dev"
-#endif
-
-#define HF_BENCH_EXIT_OK 0
-#define HF_BENCH_EXIT_FAILURE 1
-#define HF_BENCH_EXIT_USAGE 2
-
-#define HF_BENCH_HASH_BYTES 256
 /* Small pictures: two encoders and the relay share two cores. */
 #define HF_BENCH_WIDTH 640
 #define HF_BENCH_HEIGHT 360
-#define HF_BENCH_FPS 30
-#define HF_BENCH_GOP 30
-#define HF_BENCH_SRT_LATENCY_MS "120"
-#define HF_BENCH_MS (G_USEC_PER_SEC / 1000)
 /* The gap window around a kill, by the viewer's arrival times. */
 #define HF_BENCH_BEFORE_US (1 * G_USEC_PER_SEC)
 #define HF_BENCH_AFTER_US (2 * G_USEC_PER_SEC)
@@ -96,7 +82,6 @@
 #define HF_BENCH_SLATE_CYCLE_US (12 * G_USEC_PER_SEC)
 #define HF_BENCH_REBUILD_MS 300
 #define HF_BENCH_POLL_US (5 * HF_BENCH_MS)
-#define HF_BENCH_HTTP_TIMEOUT_S 3
 /* A relay event this close after one of our actions is taken as its
  * consequence. */
 #define HF_BENCH_EVENT_SLACK_MS 5000
@@ -162,7 +147,6 @@ struct _HfBench
   /* Options (read-only once the pipelines exist). */
   gchar *viewer_url;
   gchar *viewer_uri;
-  gchar *api_url;
   gint cycles;
   gint slate_cycles;
   gint merge_seconds;
@@ -190,87 +174,13 @@ struct _HfBench
 
   GMutex results_lock;
   GArray *records;              /* (element-type HfBenchRecord) */
-  GstElement *parser;           /* (transfer none) the viewer's h264parse */
 
-  /* Scenario thread. */
+  /* Scenario thread (but api.url, an option). */
   gint64 deadline_us;           /* G_MAXINT64 without --max-seconds */
   GRand *rand;
-  SoupSession *http;
+  HfBenchApi api;
   gboolean failed;              /* a measurement could not be made */
 };
-
-/* ---------------------------------------------------------------------- */
-/* Frame identity (as in hf-bench-latency)                                 */
-
-static guint64
-hf_bench_fnv1a64 (const guint8 * data, gsize size)
-{
-  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
-  gsize i;
-
-  for (i = 0; i < size; i++) {
-    h ^= data[i];
-    h *= G_GUINT64_CONSTANT (0x100000001b3);
-  }
-  return h;
-}
-
-static gsize
-hf_bench_find_start_code (const guint8 * data, gsize from, gsize limit)
-{
-  gsize i;
-
-  for (i = from; i + 3 <= limit; i++) {
-    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1)
-      return i;
-  }
-  return limit;
-}
-
-/* Hashes the first coded slice (NAL type 1 or 5) of a byte-stream access
- * unit, trailing zero bytes left out so that 3- and 4-byte start codes
- * hash alike.  Returns FALSE if there is no slice.  Any thread. */
-static gboolean
-hf_bench_hash_first_slice (const guint8 * data, gsize size, guint64 * hash)
-{
-  gsize pos = hf_bench_find_start_code (data, 0, size);
-
-  while (pos < size) {
-    gsize start = pos + 3;
-    guint type;
-
-    if (start >= size)
-      break;
-    type = data[start] & 0x1f;
-    if (type == 1 || type == 5) {
-      gsize limit = MIN (size, start + HF_BENCH_HASH_BYTES + 3);
-      gsize end = hf_bench_find_start_code (data, start, limit);
-
-      if (end == limit)
-        end = MIN (size, start + HF_BENCH_HASH_BYTES);
-      while (end > start && data[end - 1] == 0)
-        end--;
-      *hash = hf_bench_fnv1a64 (data + start,
-          MIN (end - start, HF_BENCH_HASH_BYTES));
-      return TRUE;
-    }
-    pos = hf_bench_find_start_code (data, start, size);
-  }
-  return FALSE;
-}
-
-static gboolean
-hf_bench_hash_buffer (GstBuffer * buf, guint64 * hash)
-{
-  GstMapInfo map;
-  gboolean found;
-
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-    return FALSE;
-  found = hf_bench_hash_first_slice (map.data, map.size, hash);
-  gst_buffer_unmap (buf, &map);
-  return found;
-}
 
 /* ---------------------------------------------------------------------- */
 /* Streaming-thread callbacks                                              */
@@ -370,113 +280,8 @@ hf_bench_on_received (GstAppSink * sink, gpointer user_data)
   return GST_FLOW_OK;
 }
 
-/* tsdemux pad-added: links each new video pad to the parser.  When the
- * relay restarts its program (another audio codec, a failed mux), tsdemux
- * adds new pads before it removes the old ones, so the old link is undone
- * first.  Audio pads stay unlinked.  Viewer's demuxer streaming thread. */
-static void
-hf_bench_on_pad_added (GstElement * demux, GstPad * pad, gpointer user_data)
-{
-  HfBench *bench = user_data;
-  GstPad *sinkpad, *old;
-
-  if (!g_str_has_prefix (GST_PAD_NAME (pad), "video"))
-    return;
-  sinkpad = gst_element_get_static_pad (bench->parser, "sink");
-  old = gst_pad_get_peer (sinkpad);
-  if (old != NULL) {
-    gst_pad_unlink (old, sinkpad);
-    gst_object_unref (old);
-  }
-  if (gst_pad_link (pad, sinkpad) != GST_PAD_LINK_OK)
-    g_printerr ("hf-bench-failover: viewer: cannot link %s\n",
-        GST_PAD_NAME (pad));
-  gst_object_unref (sinkpad);
-}
-
 /* ---------------------------------------------------------------------- */
 /* Pipelines (control thread)                                              */
-
-/* Returns url with latency=120 added unless it has one, or NULL with error
- * set if it is not srt://HOST:PORT.  (transfer full) */
-static gchar *
-hf_bench_srt_uri (const gchar * url, GError ** error)
-{
-  GstUri *uri = gst_uri_from_string (url);
-  gchar *result;
-
-  if (uri == NULL || g_strcmp0 (gst_uri_get_scheme (uri), "srt") != 0 ||
-      gst_uri_get_host (uri) == NULL ||
-      gst_uri_get_port (uri) == GST_URI_NO_PORT) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "%s: expected srt://HOST:PORT[?mode=caller|listener&latency=MS]", url);
-    if (uri)
-      gst_uri_unref (uri);
-    return NULL;
-  }
-  if (!gst_uri_query_has_key (uri, "latency"))
-    gst_uri_set_query_value (uri, "latency", HF_BENCH_SRT_LATENCY_MS);
-  result = gst_uri_to_string (uri);
-  gst_uri_unref (uri);
-  return result;
-}
-
-/* Turns rtp://HOST:PORT into udpsink's "host=HOST port=PORT", or NULL
- * with error set.  (transfer full) */
-static gchar *
-hf_bench_udp_properties (const gchar * url, GError ** error)
-{
-  GstUri *uri = gst_uri_from_string (url);
-  gchar *result = NULL;
-
-  if (uri != NULL && g_strcmp0 (gst_uri_get_scheme (uri), "rtp") == 0 &&
-      gst_uri_get_host (uri) != NULL &&
-      gst_uri_get_port (uri) != GST_URI_NO_PORT)
-    result = g_strdup_printf ("host=%s port=%u", gst_uri_get_host (uri),
-        gst_uri_get_port (uri));
-  else
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "%s: expected rtp://HOST:PORT with --merge", url);
-  if (uri)
-    gst_uri_unref (uri);
-  return result;
-}
-
-static void
-hf_bench_add_probe (GstElement * pipeline, const gchar * name,
-    GstPadProbeType type, GstPadProbeCallback callback, gpointer data)
-{
-  GstElement *el = gst_bin_get_by_name (GST_BIN (pipeline), name);
-  GstPad *pad = gst_element_get_static_pad (el, "sink");
-
-  gst_pad_add_probe (pad, type, callback, data, NULL);
-  gst_object_unref (pad);
-  gst_object_unref (el);
-}
-
-/* The encoder part both kinds of sender share.  The two senders draw
- * different pictures and tones so that no slice of one equals a slice of
- * the other.  The recording branch has no queue: the probe runs on the
- * encoder's thread as soon as the tee hands the access unit on. */
-static gchar *
-hf_bench_encoder_description (HfBench * bench, gint index)
-{
-  return g_strdup_printf ("videotestsrc is-live=true pattern=ball %s "
-      "! video/x-raw,width=%d,height=%d,framerate=%d/1 "
-      "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=%d "
-      "bitrate=%d sliced-threads=false threads=1 "
-      "! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au "
-      "! tee name=t t. ! fakesink name=stamp sync=false async=false "
-      "t. ! queue ! mux. "
-      "audiotestsrc is-live=true samplesperbuffer=1024 freq=%d "
-      "! audio/x-raw,rate=48000,channels=2 ! audioconvert "
-      "! avenc_aac bitrate=96000 ! aacparse ! queue ! mux. "
-      "mpegtsmux name=mux alignment=7 ",
-      index == HF_BENCH_PRIMARY ? "" : "motion=sweep "
-      "foreground-color=0xffff8000 background-color=0xff203040",
-      HF_BENCH_WIDTH, HF_BENCH_HEIGHT, HF_BENCH_FPS, HF_BENCH_GOP,
-      bench->bitrate, index == HF_BENCH_PRIMARY ? 440 : 880);
-}
 
 /* Builds a sender's pipeline (not started).  srtsink does not reconnect
  * by itself (auto-reconnect=false): a failed link posts an error and the
@@ -486,7 +291,15 @@ static GstElement *
 hf_bench_build_sender (HfBenchSender * sender, GError ** error)
 {
   HfBench *bench = sender->bench;
-  gchar *encoder = hf_bench_encoder_description (bench, sender->index);
+  gboolean primary = sender->index == HF_BENCH_PRIMARY;
+  /* The two senders draw different pictures and tones so that no slice of
+   * one equals a slice of the other. */
+  HfBenchEncoder enc = {.width = HF_BENCH_WIDTH,.height = HF_BENCH_HEIGHT,
+    .bitrate = bench->bitrate,.picture = primary ? "" : "motion=sweep "
+        "foreground-color=0xffff8000 background-color=0xff203040",
+    .audio_freq = primary ? 440 : 880,.audio_bitrate = 96000
+  };
+  gchar *encoder = hf_bench_encoder_description (&enc);
   GstElement *pipeline;
   gchar *desc;
 
@@ -515,40 +328,6 @@ hf_bench_build_sender (HfBenchSender * sender, GError ** error)
   if (bench->merge)
     hf_bench_add_probe (pipeline, "link1", GST_PAD_PROBE_TYPE_BUFFER |
         GST_PAD_PROBE_TYPE_BUFFER_LIST, hf_bench_on_drop, &sender->dropping[1]);
-  return pipeline;
-}
-
-static GstElement *
-hf_bench_build_viewer (HfBench * bench, GError ** error)
-{
-  GstElement *pipeline, *demux;
-  GstAppSinkCallbacks callbacks = { 0 };
-  GstElement *sink;
-  gchar *desc;
-
-  desc = g_strdup_printf ("srtsrc name=srt auto-reconnect=false uri=\"%s\" "
-      "! tsdemux name=demux ignore-pcr=true h264parse name=parse "
-      "! video/x-h264,stream-format=byte-stream,alignment=au "
-      "! appsink name=frames sync=false", bench->viewer_uri);
-  pipeline = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS,
-      error);
-  g_free (desc);
-  if (pipeline == NULL)
-    return NULL;
-
-  /* The parser lives as long as the pipeline, which outlives the demuxer's
-   * streaming thread. */
-  bench->parser = gst_bin_get_by_name (GST_BIN (pipeline), "parse");
-  gst_object_unref (bench->parser);
-  demux = gst_bin_get_by_name (GST_BIN (pipeline), "demux");
-  g_signal_connect (demux, "pad-added", G_CALLBACK (hf_bench_on_pad_added),
-      bench);
-  gst_object_unref (demux);
-
-  sink = gst_bin_get_by_name (GST_BIN (pipeline), "frames");
-  callbacks.new_sample = hf_bench_on_received;
-  gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, bench, NULL);
-  gst_object_unref (sink);
   return pipeline;
 }
 
@@ -625,14 +404,11 @@ hf_bench_on_sender_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
 static gboolean
 hf_bench_start_sender (HfBenchSender * sender, GError ** error)
 {
-  GstBus *bus;
-
   sender->pipeline = hf_bench_build_sender (sender, error);
   if (sender->pipeline == NULL)
     return FALSE;
-  bus = gst_element_get_bus (sender->pipeline);
-  sender->watch_id = gst_bus_add_watch (bus, hf_bench_on_sender_bus, sender);
-  gst_object_unref (bus);
+  sender->watch_id = hf_bench_add_bus_watch (sender->pipeline,
+      hf_bench_on_sender_bus, sender);
   /* A refusal to start (the relay not listening yet) posts an error, and
    * the bus watch rebuilds the sender: no check here. */
   gst_element_set_state (sender->pipeline, GST_STATE_PLAYING);
@@ -646,21 +422,13 @@ static gboolean
 hf_bench_on_viewer_bus (GstBus * bus, GstMessage * msg, gpointer user_data)
 {
   HfBench *bench = user_data;
-  GError *err = NULL;
-  gchar *debug = NULL;
 
   if (g_atomic_int_get (&bench->stopping))
     return G_SOURCE_CONTINUE;
   switch (GST_MESSAGE_TYPE (msg)) {
     case GST_MESSAGE_ERROR:
-      gst_message_parse_error (msg, &err, &debug);
-      g_printerr ("hf-bench-failover: viewer (%s): %s: %s\n",
-          bench->viewer_url, GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)),
-          err->message);
-      if (debug)
-        g_printerr ("hf-bench-failover:   %s\n", debug);
-      g_clear_error (&err);
-      g_free (debug);
+      hf_bench_print_error ("hf-bench-failover", "viewer", bench->viewer_url,
+          msg);
       hf_bench_stop (bench, HF_BENCH_EXIT_FAILURE);
       break;
     case GST_MESSAGE_EOS:
@@ -881,125 +649,7 @@ hf_bench_analyse (HfBench * bench, gint64 from_us, gint64 to_us,
 }
 
 /* ---------------------------------------------------------------------- */
-/* API (scenario thread)                                                   */
-
-/* GETs api_url + path and parses it; NULL (and a message) on any failure.
- * (transfer full) */
-static JsonNode *
-hf_bench_api_get (HfBench * bench, const gchar * path)
-{
-  gchar *url;
-  SoupMessage *msg;
-  GBytes *body;
-  GError *error = NULL;
-  JsonParser *parser;
-  JsonNode *root = NULL;
-
-  if (bench->api_url == NULL)
-    return NULL;
-  if (bench->http == NULL)
-    bench->http = soup_session_new_with_options ("timeout",
-        HF_BENCH_HTTP_TIMEOUT_S, NULL);
-  url = g_strconcat (bench->api_url, path, NULL);
-  msg = soup_message_new ("GET", url);
-  if (msg == NULL) {
-    g_printerr ("hf-bench-failover: %s: not a URL\n", url);
-    g_free (url);
-    return NULL;
-  }
-  body = soup_session_send_and_read (bench->http, msg, NULL, &error);
-  if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK) {
-    g_printerr ("hf-bench-failover: GET %s: %s\n", url, error ?
-        error->message : soup_message_get_reason_phrase (msg));
-  } else {
-    parser = json_parser_new ();
-    if (json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-            g_bytes_get_size (body), &error))
-      root = json_parser_steal_root (parser);
-    else
-      g_printerr ("hf-bench-failover: GET %s: %s\n", url, error->message);
-    g_object_unref (parser);
-  }
-  g_clear_error (&error);
-  if (body)
-    g_bytes_unref (body);
-  g_object_unref (msg);
-  g_free (url);
-  return root;
-}
-
-/* A number member of an object, or def. */
-static gdouble
-hf_bench_json_number (JsonObject * o, const gchar * name, gdouble def)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE)
-    return def;
-  switch (json_node_get_value_type (n)) {
-    case G_TYPE_INT64:
-      return (gdouble) json_node_get_int (n);
-    case G_TYPE_DOUBLE:
-      return json_node_get_double (n);
-    default:
-      return def;
-  }
-}
-
-static const gchar *
-hf_bench_json_string (JsonObject * o, const gchar * name)
-{
-  JsonNode *n = o ? json_object_get_member (o, name) : NULL;
-
-  if (n == NULL || JSON_NODE_TYPE (n) != JSON_NODE_VALUE ||
-      json_node_get_value_type (n) != G_TYPE_STRING)
-    return NULL;
-  return json_node_get_string (n);
-}
-
-/* Every event since the start, oldest first: the API pages by last_id.
- * (transfer full) (element-type JsonObject) */
-static GPtrArray *
-hf_bench_fetch_events (HfBench * bench)
-{
-  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify)
-      json_object_unref);
-  gint64 since = 0;
-  guint page;
-
-  for (page = 0; page < 100; page++) {
-    gchar *path = g_strdup_printf ("/api/v1/events?since=%" G_GINT64_FORMAT,
-        since);
-    JsonNode *root = hf_bench_api_get (bench, path);
-    JsonObject *o;
-    JsonArray *list;
-    guint i, n;
-    gint64 last;
-
-    g_free (path);
-    if (root == NULL || JSON_NODE_TYPE (root) != JSON_NODE_OBJECT) {
-      if (root)
-        json_node_unref (root);
-      break;
-    }
-    o = json_node_get_object (root);
-    list = json_object_has_member (o, "events") ?
-        json_object_get_array_member (o, "events") : NULL;
-    n = list ? json_array_get_length (list) : 0;
-    for (i = 0; i < n; i++) {
-      JsonNode *e = json_array_get_element (list, i);
-
-      if (JSON_NODE_TYPE (e) == JSON_NODE_OBJECT)
-        g_ptr_array_add (events, json_object_ref (json_node_get_object (e)));
-    }
-    last = (gint64) hf_bench_json_number (o, "last_id", since);
-    json_node_unref (root);
-    if (n == 0 || last <= since)
-      break;
-    since = last;
-  }
-  return events;
-}
+/* Relay events (scenario thread)                                          */
 
 /* The relay's mono_ms of the first event of type (and, if to is not NULL,
  * with that "to") at or after after_us; -1 if none.  The relay and this
@@ -1026,125 +676,6 @@ hf_bench_event_after (GPtrArray * events, const gchar * type,
     return (gint64) (mono_ms * 1000);
   }
   return -1;
-}
-
-/* ---------------------------------------------------------------------- */
-/* Figures                                                                 */
-
-static gint
-hf_bench_compare_int64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of values (sorted in place); -1 if empty. */
-static gint64
-hf_bench_percentile (GArray * values, guint pct)
-{
-  guint rank;
-
-  if (values->len == 0)
-    return -1;
-  g_array_sort (values, hf_bench_compare_int64);
-  rank = (guint) ((pct * (guint64) values->len + 99) / 100);
-  return g_array_index (values, gint64, MAX (rank, 1) - 1);
-}
-
-/* Appends v unless it is negative (not measured). */
-static void
-hf_bench_append (GArray * a, gint64 v)
-{
-  if (v >= 0)
-    g_array_append_val (a, v);
-}
-
-/* us as whole ms in buf, or "-" if negative (not measured). */
-static const gchar *
-hf_bench_ms (gchar * buf, gsize size, gint64 us)
-{
-  if (us < 0)
-    return "-";
-  g_snprintf (buf, size, "%.0f", us / 1000.0);
-  return buf;
-}
-
-/* A scenario's summary: the human line and the JSON line are built side
- * by side so that they cannot disagree. */
-typedef struct
-{
-  GString *text;
-  GString *json;
-} HfBenchReport;
-
-static void
-hf_bench_report_begin (HfBenchReport * r, const gchar * scenario)
-{
-  r->text = g_string_new (NULL);
-  r->json = g_string_new (NULL);
-  g_string_append_printf (r->text, "%s:", scenario);
-  g_string_append_printf (r->json, "{\"scenario\":\"%s\"", scenario);
-}
-
-/* A count; negative means unknown ("-", null). */
-static void
-hf_bench_report_int (HfBenchReport * r, const gchar * name, gint64 v)
-{
-  if (v < 0) {
-    g_string_append_printf (r->text, " %s=-", name);
-    g_string_append_printf (r->json, ",\"%s\":null", name);
-  } else {
-    g_string_append_printf (r->text, " %s=%" G_GINT64_FORMAT, name, v);
-    g_string_append_printf (r->json, ",\"%s\":%" G_GINT64_FORMAT, name, v);
-  }
-}
-
-/* p50 (, p95) and max of values: us shown as ms when in_us, counts
- * otherwise; target >= 0 is printed next to them. */
-static void
-hf_bench_report_stat (HfBenchReport * r, const gchar * name, GArray * values,
-    gboolean in_us, gboolean p95, gint target)
-{
-  static const guint pcts[] = { 50, 95, 100 };
-  static const gchar *const labels[] = { "p50", "p95", "max" };
-  const gchar *sep = "";
-  guint i;
-
-  g_string_append_printf (r->text, " %s", name);
-  g_string_append_printf (r->json, ",\"%s\":{", name);
-  for (i = 0; i < G_N_ELEMENTS (pcts); i++) {
-    gint64 v = hf_bench_percentile (values, pcts[i]);
-
-    if (i == 1 && !p95)
-      continue;
-    if (v < 0) {
-      g_string_append_printf (r->text, " %s=-", labels[i]);
-      g_string_append_printf (r->json, "%s\"%s\":null", sep, labels[i]);
-    } else if (in_us) {
-      g_string_append_printf (r->text, " %s=%.0f", labels[i], v / 1000.0);
-      g_string_append_printf (r->json, "%s\"%s\":%.1f", sep, labels[i],
-          v / 1000.0);
-    } else {
-      g_string_append_printf (r->text, " %s=%" G_GINT64_FORMAT, labels[i], v);
-      g_string_append_printf (r->json, "%s\"%s\":%" G_GINT64_FORMAT, sep,
-          labels[i], v);
-    }
-    sep = ",";
-  }
-  if (target >= 0) {
-    g_string_append_printf (r->text, " (target <= %d)", target);
-    g_string_append_printf (r->json, ",\"target\":%d", target);
-  }
-  g_string_append_c (r->json, '}');
-}
-
-static void
-hf_bench_report_end (HfBenchReport * r)
-{
-  g_print ("%s\n%s}\n", r->text->str, r->json->str);
-  g_string_free (r->text, TRUE);
-  g_string_free (r->json, TRUE);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1277,7 +808,7 @@ hf_bench_failover (HfBench * bench)
   }
 
   /* The relay's own decision times, from its events (same clock). */
-  events = hf_bench_fetch_events (bench);
+  events = hf_bench_api_events (&bench->api);
   for (c = 0; c < kills->len; c++) {
     gint64 kill_us = g_array_index (kills, gint64, c);
     gint on = g_array_index (victims, gint, c);
@@ -1391,7 +922,7 @@ hf_bench_slate (HfBench * bench)
     }
   }
 
-  events = hf_bench_fetch_events (bench);
+  events = hf_bench_api_events (&bench->api);
   for (c = 0; c < kills->len; c++) {
     gint64 kill_us = g_array_index (kills, gint64, c);
     gint64 at_us = hf_bench_event_after (events, "slate_on", NULL, kill_us);
@@ -1420,7 +951,7 @@ hf_bench_slate (HfBench * bench)
 static gint64
 hf_bench_packets_lost (HfBench * bench, guint input)
 {
-  JsonNode *root = hf_bench_api_get (bench, "/api/v1/streams/main");
+  JsonNode *root = hf_bench_api_get (&bench->api, "/api/v1/streams/main");
   JsonObject *o;
   JsonArray *inputs;
   gint64 lost = -1;
@@ -1560,11 +1091,11 @@ hf_bench_print_event_counts (HfBench * bench)
   GPtrArray *events;
   guint i, j;
 
-  if (bench->api_url == NULL) {
+  if (bench->api.url == NULL) {
     g_print ("events: not read (no --api)\n");
     return;
   }
-  events = hf_bench_fetch_events (bench);
+  events = hf_bench_api_events (&bench->api);
   for (i = 0; i < events->len; i++) {
     const gchar *type = hf_bench_json_string (g_ptr_array_index (events, i),
         "type");
@@ -1675,13 +1206,11 @@ hf_bench_clear (HfBench * bench)
     g_array_unref (bench->records);
   if (bench->rand)
     g_rand_free (bench->rand);
-  if (bench->http)
-    g_object_unref (bench->http);
+  hf_bench_api_clear (&bench->api);
   g_mutex_clear (&bench->sent_lock);
   g_mutex_clear (&bench->results_lock);
   g_free (bench->viewer_url);
   g_free (bench->viewer_uri);
-  g_free (bench->api_url);
 }
 
 /* Checks the options and prepares the URIs; FALSE with error set. */
@@ -1721,15 +1250,26 @@ hf_bench_prepare (HfBench * bench, gint argc, GError ** error)
   return TRUE;
 }
 
+/* --help */
+static const gchar hf_bench_summary[] =
+    "Measures what a viewer of a relay sees when its inputs die: the gap "
+    "and lost frames at a failover, the revert, the slate, and (with "
+    "--merge) loss through a merge of two paths.";
+
+static const gchar hf_bench_description[] =
+    "Failover mode: the relay has two SRT listener inputs (primary, "
+    "backup)\nand an SRT listener output.  Merge mode: two RTP inputs "
+    "with merge = true.\nPrints human lines and one JSON line per "
+    "scenario.  Exit status: 0 when\nevery measurement was made (whatever "
+    "the figures), 1 if one could not be\nmade (no switch, no slate, no "
+    "revert, viewer dropped), 2 on bad arguments.\n";
+
 int
 main (int argc, char **argv)
 {
   HfBench bench = { 0, };
-  GOptionContext *context;
   GError *error = NULL;
-  gboolean show_version = FALSE;
   guint sigint_id, sigterm_id, i;
-  GstBus *bus;
   gint code;
   GOptionEntry entries[] = {
     {"primary", 0, 0, G_OPTION_ARG_STRING, &bench.senders[0].url,
@@ -1740,7 +1280,7 @@ main (int argc, char **argv)
         "URL"},
     {"viewer", 0, 0, G_OPTION_ARG_STRING, &bench.viewer_url,
         "The relay's output (srt://HOST:PORT, the viewer calls)", "URL"},
-    {"api", 0, 0, G_OPTION_ARG_STRING, &bench.api_url,
+    {"api", 0, 0, G_OPTION_ARG_STRING, &bench.api.url,
         "The relay's HTTP API (http://HOST:PORT) for events and loss "
           "counters", "URL"},
     {"cycles", 0, 0, G_OPTION_ARG_INT, &bench.cycles,
@@ -1759,8 +1299,6 @@ main (int argc, char **argv)
         "Seed of the random cut times (default: from the clock)", "S"},
     {"bitrate", 0, 0, G_OPTION_ARG_INT, &bench.bitrate,
         "Video bitrate of each sender in kbit/s (default 1000)", "KBPS"},
-    {"version", 0, 0, G_OPTION_ARG_NONE, &show_version,
-        "Print the version and exit", NULL},
     G_OPTION_ENTRY_NULL
   };
 
@@ -1769,37 +1307,21 @@ main (int argc, char **argv)
   bench.merge_seconds = 30;
   bench.seed = -1;
   bench.bitrate = 1000;
+  bench.api.tool = "hf-bench-failover";
   g_mutex_init (&bench.sent_lock);
   g_mutex_init (&bench.results_lock);
 
-  context = g_option_context_new (NULL);
-  g_option_context_set_summary (context,
-      "Measures what a viewer of a relay sees when its inputs die: the gap "
-      "and lost frames at a failover, the revert, the slate, and (with "
-      "--merge) loss through a merge of two paths.");
-  g_option_context_set_description (context,
-      "Failover mode: the relay has two SRT listener inputs (primary, "
-      "backup)\nand an SRT listener output.  Merge mode: two RTP inputs "
-      "with merge = true.\nPrints human lines and one JSON line per "
-      "scenario.  Exit status: 0 when\nevery measurement was made (whatever "
-      "the figures), 1 if one could not be\nmade (no switch, no slate, no "
-      "revert, viewer dropped), 2 on bad arguments.\n");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_group (context, gst_init_get_option_group ());
-  if (!g_option_context_parse (context, &argc, &argv, &error) ||
-      (!show_version && !hf_bench_prepare (&bench, argc, &error))) {
+  if (!hf_bench_parse_args ("hf-bench-failover", hf_bench_summary,
+          hf_bench_description, entries, TRUE, &argc, &argv, &code)) {
+    hf_bench_clear (&bench);
+    return code;
+  }
+  if (!hf_bench_prepare (&bench, argc, &error)) {
     g_printerr ("hf-bench-failover: %s\n", error->message);
     g_printerr ("Try \"hf-bench-failover --help\" for usage.\n");
     g_clear_error (&error);
-    g_option_context_free (context);
     hf_bench_clear (&bench);
     return HF_BENCH_EXIT_USAGE;
-  }
-  g_option_context_free (context);
-  if (show_version) {
-    g_print ("hf-bench-failover %s\n", HF_VERSION);
-    hf_bench_clear (&bench);
-    return HF_BENCH_EXIT_OK;
   }
 
   gst_init (NULL, NULL);
@@ -1816,17 +1338,17 @@ main (int argc, char **argv)
   g_print ("# hf-bench-failover %s: %s, seed %" G_GINT64_FORMAT "\n",
       HF_VERSION, bench.merge ? "merge" : "failover and slate", bench.seed);
 
-  bench.viewer = hf_bench_build_viewer (&bench, &error);
+  bench.viewer = hf_bench_receiver_new ("hf-bench-failover", bench.viewer_uri,
+      HF_BENCH_RECEIVER_IGNORE_PCR | HF_BENCH_RECEIVER_RELINK,
+      hf_bench_on_received, &bench, &error);
   if (bench.viewer == NULL) {
     g_printerr ("hf-bench-failover: viewer: %s\n", error->message);
     g_clear_error (&error);
     hf_bench_clear (&bench);
     return HF_BENCH_EXIT_FAILURE;
   }
-  bus = gst_element_get_bus (bench.viewer);
-  bench.viewer_watch_id = gst_bus_add_watch (bus, hf_bench_on_viewer_bus,
-      &bench);
-  gst_object_unref (bus);
+  bench.viewer_watch_id = hf_bench_add_bus_watch (bench.viewer,
+      hf_bench_on_viewer_bus, &bench);
   sigint_id = g_unix_signal_add (SIGINT, hf_bench_on_signal, &bench);
   sigterm_id = g_unix_signal_add (SIGTERM, hf_bench_on_signal, &bench);
 

@@ -11,7 +11,8 @@
  * A relay in between restamps and remuxes, so PTS values cannot be used to
  * pair frames; the H.264 slice data survives, so each side hashes the first
  * coded slice of every access unit (FNV-1a 64 over at most its first 256
- * bytes) and the receiver looks the hash up in the table the sender filled.
+ * bytes, hf-bench-common.c) and the receiver looks the hash up in the table
+ * the sender filled.
  * The difference of the two g_get_monotonic_time () readings is the frame's
  * latency.  The receiver is started first, then the sender; frames received
  * in the first two seconds are not counted (start-up, a relay's cached
@@ -28,31 +29,17 @@
  * results_lock.
  */
 
+#include "tools/hf-bench-common.h"
+
 #include <glib-unix.h>
-#include <gst/app/gstappsink.h>
-#include <gst/gst.h>
 
-#ifndef HF_VERSION
-#define HF_VERSION "dev"
-#endif
-
-#define HF_BENCH_EXIT_OK 0
-#define HF_BENCH_EXIT_FAILURE 1
-#define HF_BENCH_EXIT_USAGE 2
-
-/* How much of a slice is hashed: enough to hold the slice header and the
- * first macroblocks, which differ from frame to frame. */
-#define HF_BENCH_HASH_BYTES 256
 #define HF_BENCH_WARMUP_US (2 * G_USEC_PER_SEC)
 #define HF_BENCH_MIN_FRAMES 30
-/* The SRT latency the relay uses when its URL does not say. */
-#define HF_BENCH_SRT_LATENCY_MS "120"
 #define HF_BENCH_FIRST_FRAME_TIMEOUT_US (10 * G_USEC_PER_SEC)
 #define HF_BENCH_POLL_MS 20
 /* A sent frame not received after this long was lost; its entry must not
  * pair with a later frame that happens to start with the same bytes. */
 #define HF_BENCH_STALE_US (3 * G_USEC_PER_SEC)
-#define HF_BENCH_FPS 30
 
 typedef struct
 {
@@ -96,81 +83,7 @@ typedef struct
 } HfBench;
 
 /* ---------------------------------------------------------------------- */
-/* Frame identity                                                          */
-
-static guint64
-hf_bench_fnv1a64 (const guint8 * data, gsize size)
-{
-  guint64 h = G_GUINT64_CONSTANT (0xcbf29ce484222325);
-  gsize i;
-
-  for (i = 0; i < size; i++) {
-    h ^= data[i];
-    h *= G_GUINT64_CONSTANT (0x100000001b3);
-  }
-  return h;
-}
-
-/* Returns the offset of the next 00 00 01 at or after from and before
- * limit, or limit.  Any thread. */
-static gsize
-hf_bench_find_start_code (const guint8 * data, gsize from, gsize limit)
-{
-  gsize i;
-
-  for (i = from; i + 3 <= limit; i++) {
-    if (data[i] == 0 && data[i + 1] == 0 && data[i + 2] == 1)
-      return i;
-  }
-  return limit;
-}
-
-/* Hashes the first coded slice (NAL type 1 or 5) of a byte-stream access
- * unit: the bytes after its start code, at most HF_BENCH_HASH_BYTES of
- * them.  Trailing zero bytes are left out, so a 3-byte and a 4-byte start
- * code after a short slice give the same hash.  Returns FALSE if the access
- * unit has no slice.  Any thread. */
-static gboolean
-hf_bench_hash_first_slice (const guint8 * data, gsize size, guint64 * hash)
-{
-  gsize pos = hf_bench_find_start_code (data, 0, size);
-
-  while (pos < size) {
-    gsize start = pos + 3;
-    guint type;
-
-    if (start >= size)
-      break;
-    type = data[start] & 0x1f;
-    if (type == 1 || type == 5) {
-      gsize limit = MIN (size, start + HF_BENCH_HASH_BYTES + 3);
-      gsize end = hf_bench_find_start_code (data, start, limit);
-
-      if (end == limit)
-        end = MIN (size, start + HF_BENCH_HASH_BYTES);
-      while (end > start && data[end - 1] == 0)
-        end--;
-      *hash = hf_bench_fnv1a64 (data + start,
-          MIN (end - start, HF_BENCH_HASH_BYTES));
-      return TRUE;
-    }
-    pos = hf_bench_find_start_code (data, start, size);
-  }
-  return FALSE;
-}
-
-static gboolean
-hf_bench_hash_buffer (GstBuffer * buf, guint64 * hash)
-{
-  GstMapInfo map;
-  gboolean found;
-
-  if (!gst_buffer_map (buf, &map, GST_MAP_READ))
-    return FALSE;
-  found = hf_bench_hash_first_slice (map.data, map.size, hash);
-  gst_buffer_unmap (buf, &map);
-  return found;
-}
+/* Frames                                                                  */
 
 static void
 hf_bench_sent_free (gpointer data)
@@ -288,62 +201,6 @@ hf_bench_on_received (GstAppSink * sink, gpointer user_data)
 /* ---------------------------------------------------------------------- */
 /* Pipelines                                                               */
 
-/* Returns url with latency=120 added to its query unless it has a latency
- * already, or NULL with error set if it is not an srt:// URL.
- * (transfer full) */
-static gchar *
-hf_bench_srt_uri (const gchar * url, GError ** error)
-{
-  GstUri *uri = gst_uri_from_string (url);
-  gchar *result;
-
-  if (uri == NULL || g_strcmp0 (gst_uri_get_scheme (uri), "srt") != 0 ||
-      gst_uri_get_host (uri) == NULL ||
-      gst_uri_get_port (uri) == GST_URI_NO_PORT) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "%s: expected srt://HOST:PORT[?mode=caller|listener&latency=MS]", url);
-    if (uri)
-      gst_uri_unref (uri);
-    return NULL;
-  }
-  if (!gst_uri_query_has_key (uri, "latency"))
-    gst_uri_set_query_value (uri, "latency", HF_BENCH_SRT_LATENCY_MS);
-  result = gst_uri_to_string (uri);
-  gst_uri_unref (uri);
-  return result;
-}
-
-/* Parses a pipeline description and points its element "srt" at url.
- * Returns the pipeline (transfer full) or NULL with error set.  Control
- * thread. */
-static GstElement *
-hf_bench_make_pipeline (const gchar * description, const gchar * url,
-    GError ** error)
-{
-  GstElement *pipeline, *srt;
-  gchar *uri;
-  gboolean ok;
-
-  uri = hf_bench_srt_uri (url, error);
-  if (uri == NULL)
-    return NULL;
-  pipeline = gst_parse_launch_full (description, NULL,
-      GST_PARSE_FLAG_FATAL_ERRORS, error);
-  if (pipeline == NULL) {
-    g_free (uri);
-    return NULL;
-  }
-  srt = gst_bin_get_by_name (GST_BIN (pipeline), "srt");
-  ok = gst_uri_handler_set_uri (GST_URI_HANDLER (srt), uri, error);
-  gst_object_unref (srt);
-  g_free (uri);
-  if (!ok) {
-    gst_object_unref (pipeline);
-    return NULL;
-  }
-  return pipeline;
-}
-
 /* Builds both pipelines.  srtsink and srtsrc do not reconnect: a broken
  * connection spoils the measurement, so it fails the run.  The SRT sink
  * does not sync on the clock: the live source paces the frames and syncing
@@ -352,53 +209,35 @@ hf_bench_make_pipeline (const gchar * description, const gchar * url,
 static gboolean
 hf_bench_build (HfBench * bench, GError ** error)
 {
-  gchar *desc;
-  GstElement *el;
-  GstPad *pad;
+  HfBenchEncoder encoder = {.width = bench->width,.height = bench->height,
+    .bitrate = bench->bitrate,.picture = "",
+    .audio_freq = bench->audio ? 440 : 0,.audio_bitrate = 128000
+  };
+  gchar *send_uri, *recv_uri, *encoder_desc, *desc;
 
-  desc = g_strdup_printf ("videotestsrc is-live=true pattern=ball "
-      "! video/x-raw,width=%d,height=%d,framerate=%d/1 "
-      "! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=30 "
-      "bitrate=%d sliced-threads=false threads=1 "
-      "! h264parse ! video/x-h264,stream-format=byte-stream,alignment=au "
-      "! tee name=t "
-      "t. ! fakesink name=stamp sync=false async=false "
-      "t. ! queue ! mpegtsmux name=mux alignment=7 "
-      "! srtsink name=srt sync=false auto-reconnect=false %s",
-      bench->width, bench->height, HF_BENCH_FPS, bench->bitrate,
-      bench->audio ? "audiotestsrc is-live=true samplesperbuffer=1024 "
-      "! audio/x-raw,rate=48000,channels=2 ! audioconvert "
-      "! avenc_aac bitrate=128000 ! aacparse ! queue ! mux." : "");
-  bench->sender = hf_bench_make_pipeline (desc, bench->send_url, error);
+  send_uri = hf_bench_srt_uri (bench->send_url, error);
+  if (send_uri == NULL)
+    return FALSE;
+  encoder_desc = hf_bench_encoder_description (&encoder);
+  desc = g_strdup_printf ("%s ! srtsink name=srt sync=false "
+      "auto-reconnect=false uri=\"%s\"", encoder_desc, send_uri);
+  bench->sender = gst_parse_launch_full (desc, NULL,
+      GST_PARSE_FLAG_FATAL_ERRORS, error);
   g_free (desc);
+  g_free (encoder_desc);
+  g_free (send_uri);
   if (bench->sender == NULL)
     return FALSE;
+  hf_bench_add_probe (bench->sender, "stamp", GST_PAD_PROBE_TYPE_BUFFER,
+      hf_bench_on_sent, bench);
 
-  /* The recording branch has no queue, so the probe runs on the encoder's
-   * thread as soon as the tee hands the access unit on. */
-  el = gst_bin_get_by_name (GST_BIN (bench->sender), "stamp");
-  pad = gst_element_get_static_pad (el, "sink");
-  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, hf_bench_on_sent, bench,
-      NULL);
-  gst_object_unref (pad);
-  gst_object_unref (el);
-
-  bench->receiver = hf_bench_make_pipeline ("srtsrc name=srt "
-      "auto-reconnect=false ! tsdemux ! h264parse "
-      "! video/x-h264,stream-format=byte-stream,alignment=au "
-      "! appsink name=frames sync=false", bench->recv_url, error);
-  if (bench->receiver == NULL)
+  recv_uri = hf_bench_srt_uri (bench->recv_url, error);
+  if (recv_uri == NULL)
     return FALSE;
-
-  el = gst_bin_get_by_name (GST_BIN (bench->receiver), "frames");
-  {
-    GstAppSinkCallbacks callbacks = { 0 };
-
-    callbacks.new_sample = hf_bench_on_received;
-    gst_app_sink_set_callbacks (GST_APP_SINK (el), &callbacks, bench, NULL);
-  }
-  gst_object_unref (el);
-  return TRUE;
+  bench->receiver = hf_bench_receiver_new ("hf-bench-latency", recv_uri,
+      HF_BENCH_RECEIVER_DEFAULT, hf_bench_on_received, bench, error);
+  g_free (recv_uri);
+  return bench->receiver != NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -434,23 +273,13 @@ hf_bench_on_bus_message (GstBus * bus, GstMessage * msg, gpointer user_data)
     return G_SOURCE_CONTINUE;
 
   switch (GST_MESSAGE_TYPE (msg)) {
-    case GST_MESSAGE_ERROR:{
-      GError *err = NULL;
-      gchar *debug = NULL;
-
-      gst_message_parse_error (msg, &err, &debug);
-      g_printerr ("hf-bench-latency: %s (%s): %s: %s\n", side, url,
-          GST_OBJECT_NAME (GST_MESSAGE_SRC (msg)), err->message);
-      if (debug)
-        g_printerr ("hf-bench-latency:   %s\n", debug);
+    case GST_MESSAGE_ERROR:
+      hf_bench_print_error ("hf-bench-latency", side, url, msg);
       if (from_sender)
         g_printerr ("hf-bench-latency: the sender does not reconnect; is "
             "the peer listening on %s?\n", url);
-      g_clear_error (&err);
-      g_free (debug);
       hf_bench_finish (bench, HF_BENCH_EXIT_FAILURE);
       break;
-    }
     case GST_MESSAGE_EOS:
       /* Only a peer that went away ends a live stream: the run is cut
        * short, which is a failure like a broken connection. */
@@ -501,20 +330,6 @@ hf_bench_on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gint
-hf_bench_compare_int64 (gconstpointer a, gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return x < y ? -1 : x > y;
-}
-
-static void
-hf_bench_print_ms (const gchar * name, gdouble us, gboolean last)
-{
-  g_print ("\"%s\":%.1f%s", name, us / 1000.0, last ? "" : ",");
-}
-
 /* Prints the JSON line; returns the exit code.  Control thread, after both
  * pipelines stopped. */
 static gint
@@ -522,24 +337,17 @@ hf_bench_report (HfBench * bench)
 {
   GArray *lat = bench->latencies_us;
   guint n = lat->len;
+  HfBenchReport report;
 
-  g_array_sort (lat, hf_bench_compare_int64);
-  g_print ("{\"frames\":%u,\"unmatched\":%u,", n, bench->unmatched);
-  if (n > 0) {
-    gint64 *v = (gint64 *) lat->data;
-    gdouble median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
-    /* Nearest rank: the smallest value with 95% of them at or below. */
-    guint p95 = (guint) ((95 * (guint64) n + 99) / 100) - 1;
-
-    hf_bench_print_ms ("median_ms", median, FALSE);
-    hf_bench_print_ms ("p95_ms", v[p95], FALSE);
-    hf_bench_print_ms ("min_ms", v[0], FALSE);
-    hf_bench_print_ms ("max_ms", v[n - 1], TRUE);
-  } else {
-    g_print ("\"median_ms\":null,\"p95_ms\":null,\"min_ms\":null,"
-        "\"max_ms\":null");
-  }
-  g_print ("}\n");
+  /* Latencies are never negative: an empty list gives nulls. */
+  hf_bench_report_begin (&report, NULL);
+  hf_bench_report_int (&report, "frames", n);
+  hf_bench_report_int (&report, "unmatched", bench->unmatched);
+  hf_bench_report_ms (&report, "median_ms", hf_bench_median (lat));
+  hf_bench_report_ms (&report, "p95_ms", hf_bench_percentile (lat, 95));
+  hf_bench_report_ms (&report, "min_ms", hf_bench_percentile (lat, 0));
+  hf_bench_report_ms (&report, "max_ms", hf_bench_percentile (lat, 100));
+  hf_bench_report_end (&report);
 
   if (bench->duplicates > 0)
     g_printerr ("hf-bench-latency: %u frames began with the same %d bytes "
@@ -592,25 +400,26 @@ hf_bench_clear (HfBench * bench)
   g_free (bench->recv_url);
 }
 
-/* Adds the bus watch of a pipeline; returns its source id.  Control
- * thread. */
-static guint
-hf_bench_watch (HfBench * bench, GstElement * pipeline)
-{
-  GstBus *bus = gst_element_get_bus (pipeline);
-  guint id = gst_bus_add_watch (bus, hf_bench_on_bus_message, bench);
+/* --help */
+static const gchar hf_bench_summary[] =
+    "Measures per-frame latency from an H.264 encoder to a viewer's "
+    "demuxed frame over SRT.";
 
-  gst_object_unref (bus);
-  return id;
-}
+static const gchar hf_bench_description[] =
+    "Direct (no relay): --send 'srt://127.0.0.1:P?mode=caller' "
+    "--recv 'srt://127.0.0.1:P?mode=listener'\n"
+    "SRT latency is 120 ms unless a URL says latency=MS.\n"
+    "\n"
+    "Prints one line of JSON: frames (matched after warm-up), unmatched,\n"
+    "median_ms, p95_ms, min_ms, max_ms.  Exit status: 0 on success,\n"
+    "1 if the run failed or fewer than 30 frames matched, 2 on bad "
+    "arguments.\n";
 
 int
 main (int argc, char **argv)
 {
   HfBench bench = { 0, };
-  GOptionContext *context;
   GError *error = NULL;
-  gboolean show_version = FALSE;
   guint watches[2], poll_id, sigint_id, sigterm_id, i;
   gint code;
   GOptionEntry entries[] = {
@@ -631,8 +440,6 @@ main (int argc, char **argv)
     {"no-audio", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &bench.audio,
         "Send video only (by default a 440 Hz AAC tone goes along, as from "
           "a real encoder)", NULL},
-    {"version", 0, 0, G_OPTION_ARG_NONE, &show_version,
-        "Print the version and exit", NULL},
     G_OPTION_ENTRY_NULL
   };
 
@@ -644,34 +451,10 @@ main (int argc, char **argv)
   g_mutex_init (&bench.sent_lock);
   g_mutex_init (&bench.results_lock);
 
-  context = g_option_context_new (NULL);
-  g_option_context_set_summary (context,
-      "Measures per-frame latency from an H.264 encoder to a viewer's "
-      "demuxed frame over SRT.");
-  g_option_context_set_description (context,
-      "Direct (no relay): --send 'srt://127.0.0.1:P?mode=caller' "
-      "--recv 'srt://127.0.0.1:P?mode=listener'\n"
-      "SRT latency is 120 ms unless a URL says latency=MS.\n"
-      "\n"
-      "Prints one line of JSON: frames (matched after warm-up), unmatched,\n"
-      "median_ms, p95_ms, min_ms, max_ms.  Exit status: 0 on success,\n"
-      "1 if the run failed or fewer than 30 frames matched, 2 on bad "
-      "arguments.\n");
-  g_option_context_add_main_entries (context, entries, NULL);
-  g_option_context_add_group (context, gst_init_get_option_group ());
-  if (!g_option_context_parse (context, &argc, &argv, &error)) {
-    g_printerr ("hf-bench-latency: %s\n", error->message);
-    g_clear_error (&error);
-    g_option_context_free (context);
+  if (!hf_bench_parse_args ("hf-bench-latency", hf_bench_summary,
+          hf_bench_description, entries, FALSE, &argc, &argv, &code)) {
     hf_bench_clear (&bench);
-    return HF_BENCH_EXIT_USAGE;
-  }
-  g_option_context_free (context);
-
-  if (show_version) {
-    g_print ("hf-bench-latency %s\n", HF_VERSION);
-    hf_bench_clear (&bench);
-    return HF_BENCH_EXIT_OK;
+    return code;
   }
   if (bench.send_url == NULL || bench.recv_url == NULL || argc > 1 ||
       bench.seconds <= 2 || bench.seconds > 3600 || bench.bitrate <= 0 ||
@@ -700,8 +483,10 @@ main (int argc, char **argv)
   }
 
   bench.loop = g_main_loop_new (NULL, FALSE);
-  watches[0] = hf_bench_watch (&bench, bench.receiver);
-  watches[1] = hf_bench_watch (&bench, bench.sender);
+  watches[0] = hf_bench_add_bus_watch (bench.receiver,
+      hf_bench_on_bus_message, &bench);
+  watches[1] = hf_bench_add_bus_watch (bench.sender, hf_bench_on_bus_message,
+      &bench);
   sigint_id = g_unix_signal_add (SIGINT, hf_bench_on_signal, &bench);
   sigterm_id = g_unix_signal_add (SIGTERM, hf_bench_on_signal, &bench);
 

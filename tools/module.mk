@@ -9,11 +9,15 @@ $(B)/hf-push: $(B)/tools/hf-push.o
 $(B)/hfctl: $(B)/tools/hfctl.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# What the two benchmark helpers share: frame hashing, pipelines, figures,
+# the relay's API.
+HF_BENCH_COMMON := $(B)/tools/hf-bench-common.o
+
 # Benchmark helper (make bench): measures pusher -> viewer latency per frame.
-$(B)/hf-bench-latency: $(B)/tools/hf-bench-latency.o
+$(B)/hf-bench-latency: $(B)/tools/hf-bench-latency.o $(HF_BENCH_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Benchmark helper (make bench-failover): what a viewer sees when the relay's
 # inputs die (failover gap, revert, slate, merge loss).
-$(B)/hf-bench-failover: $(B)/tools/hf-bench-failover.o
+$(B)/hf-bench-failover: $(B)/tools/hf-bench-failover.o $(HF_BENCH_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
