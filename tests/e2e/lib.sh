@@ -143,6 +143,26 @@ ff_view () {
     -i '$url' -map 0:v:0 -t $secs -f framecrc - > '$log.frames'"
 }
 
+# ff_view_timed LOG URL SECONDS: like ff_view, and the wall-clock time at
+# which each frame came out of the decoder in LOG.times (one line a frame:
+# framecrc flushes every frame, a shell loop stamps it; one decoder thread,
+# so no frame waits in the decoder for the next one to arrive).
+ff_view_timed () {
+  local log=$1 url=$2 secs=$3
+  bg "$log" bash -c "timeout $((secs + 15)) ffmpeg -nostdin -v error \
+    -threads 1 -i '$url' -map 0:v:0 -t $secs -f framecrc -flush_packets 1 - |
+    while IFS= read -r line; do
+      printf '%s\n' \"\$line\" >> '$log.frames'
+      case \$line in '#'*) ;; *) echo \$EPOCHREALTIME >> '$log.times' ;; esac
+    done"
+}
+
+# largest_wall_gap_ms LOG: the longest wait between two decoded frames, in
+# ms, after the first 15 (a joining viewer gets its first GOP in a burst).
+largest_wall_gap_ms () {
+  awk 'NR > 15 && $1 - p > g {g = $1 - p} {p = $1} END {printf "%d\n", g * 1000}' "$1.times"
+}
+
 # largest_gap_frames LOG: the longest run of missing frame timestamps (in
 # frame intervals) in a framecrc output.
 largest_gap_frames () {
