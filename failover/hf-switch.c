@@ -93,6 +93,8 @@ struct _HfSwitch
   GstClockTime slate_abase;     /* the audio's own loop start */
   gint64 slate_since_us;
   gboolean ever_on_air;         /* the slate means "paused", not "not yet" */
+  gint64 first_alive_us;        /* when a first input was alive (start-up
+                                 * grace for the primary) */
   gint64 last_now_us;           /* the latest "now" the switch was given */
 
   HfSwitchStats stats;
@@ -679,6 +681,20 @@ hf_switch_evaluate_locked (HfSwitch * sw, gint64 now_us, GstClockTime out_now)
   if (!reason)
     reason = hf_select_why_to_string (why);
   current_gone = current < 0 || !hf_switch_alive (sel[current].state);
+
+  /* At the start of a show the pushers connect a few milliseconds apart:
+   * the first input on air is not taken while a higher-priority one that
+   * has never been seen may still turn up within the input timeout (else
+   * the backup would hold the air for revert-after-s). */
+  if (!sw->ever_on_air && want > 0 && sw->pinned < 0) {
+    if (sw->first_alive_us == 0)
+      sw->first_alive_us = now_us;
+    for (i = 0; i < (guint) want; i++) {
+      if (sel[i].state == HF_HEALTH_IDLE &&
+          now_us - sw->first_alive_us < sw->config.health.timeout_us)
+        return;
+    }
+  }
 
   if (want < 0) {
     gint from = sw->on_air;

@@ -634,6 +634,47 @@ GST_START_TEST (test_first_take_is_at_a_keyframe)
 
 GST_END_TEST;
 
+/* At the start of a show the pushers connect a moment apart: a backup that
+ * is first does not take the air from a primary that turns up within the
+ * input timeout; alone, it goes on air once that grace is over. */
+GST_START_TEST (test_start_waits_briefly_for_the_primary)
+{
+  HfTest *t;
+  gint e;
+
+  t = hf_test_new_default (2);
+  hf_test_source (t, 0, 25, 0, 0, TRUE);
+  hf_test_source (t, 1, 25, 0, 100 * GST_SECOND, TRUE);
+  hf_test_up (t, 1);
+  hf_test_run_until (t, HF_TEST_MS (120));
+  hf_test_up (t, 0);
+  hf_test_run_until (t, HF_TEST_MS (2000));
+  e = hf_test_find_event (t, 0, HF_EVENT_SWITCH, -1, 0);
+  fail_unless (e >= 0, "the primary never went on air");
+  fail_unless_equals_int (hf_test_find_event (t, 0, HF_EVENT_SWITCH, -1, 1),
+      -1);
+  fail_unless_equals_int (hf_switch_get_on_air (t->sw), 0);
+  hf_test_assert_ok (t);
+  hf_test_free (t);
+
+  t = hf_test_new_default (2);
+  hf_test_source (t, 1, 25, 0, 100 * GST_SECOND, TRUE);
+  hf_test_up (t, 1);
+  hf_test_run_until (t, HF_TEST_MS (1000));
+  e = hf_test_find_event (t, 0, HF_EVENT_SWITCH, -1, 1);
+  fail_unless (e >= 0, "the backup never went on air");
+  /* Alive at 0 ms; the grace ends at the first tick after 250 ms, and the
+   * take is from its cached GOP at once. */
+  fail_unless (hf_test_event (t, e)->mono_us >=
+      HF_TEST_MONO (HF_TEST_MS (250)));
+  fail_unless (hf_test_event (t, e)->mono_us <=
+      HF_TEST_MONO (HF_TEST_MS (270)));
+  hf_test_assert_ok (t);
+  hf_test_free (t);
+}
+
+GST_END_TEST;
+
 /* Primary (keyframes every second) and backup (another timeline) up from
  * 0; the primary delivers its last frame at 3.0 s. */
 static HfTest *
@@ -1713,6 +1754,7 @@ hf_switch_suite (void)
   tcase_set_timeout (tc, 180);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_first_take_is_at_a_keyframe);
+  tcase_add_test (tc, test_start_waits_briefly_for_the_primary);
   tcase_add_test (tc,
       test_lost_primary_fails_over_from_backup_gop_cache_at_once);
   tcase_add_test (tc, test_revert_waits_revert_after_and_a_live_keyframe);
