@@ -66,6 +66,7 @@ typedef struct
   gsize gop_bytes;
   GstClockTimeDiff offset;      /* output = running time + offset */
   GstClockTime start_rt;        /* running time of the keyframe taken */
+  GstClockTime last_video_rt;   /* of the last picture forwarded live */
 } HfSwitchInput;
 
 struct _HfSwitch
@@ -180,6 +181,7 @@ hf_switch_new (const HfSwitchConfig * config, HfSwitchOutputFunc output,
   sw->inputs = g_new0 (HfSwitchInput, config->n_inputs);
   for (i = 0; i < config->n_inputs; i++) {
     hf_health_init (&sw->inputs[i].health, &config->health);
+    sw->inputs[i].last_video_rt = GST_CLOCK_TIME_NONE;
     sw->inputs[i].gop = g_array_new (FALSE, FALSE, sizeof (HfSwitchUnit));
     g_array_set_clear_func (sw->inputs[i].gop,
         (GDestroyNotify) hf_switch_unit_clear);
@@ -316,9 +318,6 @@ hf_switch_emit_locked (HfSwitch * sw, gint source, HfMediaKind kind,
   } else {
     GST_BUFFER_FLAG_UNSET (out, GST_BUFFER_FLAG_DISCONT);
   }
-  if (kind == HF_MEDIA_VIDEO && GST_CLOCK_TIME_IS_VALID (prev) &&
-      order > prev && order - prev < GST_SECOND / 4)
-    sw->frame_dur = order - prev;
   sw->last_out_dts[kind] = order;
   sw->last_out_end[kind] = order + (GST_BUFFER_DURATION_IS_VALID (in) ?
       GST_BUFFER_DURATION (in) : 0);
@@ -348,6 +347,16 @@ hf_switch_forward_locked (HfSwitch * sw, guint idx, HfMediaKind kind,
   if (kind == HF_MEDIA_AUDIO && GST_CLOCK_TIME_IS_VALID (pts_rt) &&
       pts_rt < input->start_rt)
     return;
+  /* The frame time is learnt from the source's own pace (not from the
+   * output, where a gap before a take or squeezed pictures would teach it
+   * nonsense): the next take goes one frame after the last picture. */
+  if (kind == HF_MEDIA_VIDEO && GST_CLOCK_TIME_IS_VALID (dts_rt)) {
+    if (GST_CLOCK_TIME_IS_VALID (input->last_video_rt) &&
+        dts_rt > input->last_video_rt + GST_MSECOND &&
+        dts_rt - input->last_video_rt < GST_SECOND / 4)
+      sw->frame_dur = dts_rt - input->last_video_rt;
+    input->last_video_rt = dts_rt;
+  }
   if (!hf_switch_emit_locked (sw, idx, kind, in, caps,
           hf_switch_apply (pts_rt, input->offset),
           hf_switch_apply (dts_rt, input->offset)) && kind == HF_MEDIA_VIDEO)
@@ -438,6 +447,8 @@ hf_switch_play_slate_locked (HfSwitch * sw, GstClockTime out_now)
     t = sw->slate_base + GST_BUFFER_DTS (b);
     if (t > until)
       break;
+    if (GST_BUFFER_DURATION_IS_VALID (b) && GST_BUFFER_DURATION (b) > 0)
+      sw->frame_dur = GST_BUFFER_DURATION (b);
     hf_switch_emit_locked (sw, HF_SWITCH_SLATE, HF_MEDIA_VIDEO, b,
         s->video_caps, sw->slate_base + GST_BUFFER_PTS (b), t);
     sw->slate_vi++;
