@@ -80,7 +80,8 @@ $(B)/version.stamp: FORCE
 	@mkdir -p $(B)
 	@echo '$(VERSION)' | cmp -s - $@ 2>/dev/null || echo '$(VERSION)' > $@
 $(B)/tools/holdfast.o $(B)/tools/hf-push.o $(B)/tools/hfctl.o \
-  $(B)/relay/hf-api.o: $(B)/version.stamp
+  $(B)/relay/hf-api.o $(B)/tools/hf-bench-common.o \
+  $(B)/tools/hf-bench-failover.o $(B)/tools/hf-bench-latency.o: $(B)/version.stamp
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
