@@ -511,6 +511,12 @@ hf_config_check_merge (const gchar * group, const HfStreamConfig * sc,
         "this stream has %u", group, sc->n_inputs);
     return FALSE;
   }
+  if (sc->n_inputs > HF_INPUT_MAX_PATHS) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] merge: at most %d paths can be merged, this stream has %u",
+        group, HF_INPUT_MAX_PATHS, sc->n_inputs);
+    return FALSE;
+  }
   for (i = 0; i < sc->n_inputs; i++) {
     if (sc->inputs[i].kind != HF_INPUT_RTP_TS) {
       g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,

@@ -660,6 +660,16 @@ GST_START_TEST (test_merge_with_fewer_than_two_inputs_is_refused)
 
 GST_END_TEST;
 
+GST_START_TEST (test_merge_of_more_paths_than_the_merge_takes_is_refused)
+{
+  hf_test_assert_refused ("[stream a]\ninputs = rtp://:5004;rtp://:5006;"
+      "rtp://:5008;rtp://:5010;rtp://:5012;rtp://:5014;rtp://:5016;"
+      "rtp://:5018;rtp://:5020\nmerge = true\n",
+      "[stream a] merge: at most 8 paths can be merged, this stream has 9");
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_merge_of_srt_or_sdp_inputs_is_refused)
 {
   gchar *sdp = hf_test_write_sdp ();
@@ -793,6 +803,7 @@ hf_config_suite (void)
   tcase_add_test (tc, test_merge_takes_two_or_more_plain_rtp_inputs);
   tcase_add_test (tc, test_merge_with_fewer_than_two_inputs_is_refused);
   tcase_add_test (tc, test_merge_of_srt_or_sdp_inputs_is_refused);
+  tcase_add_test (tc, test_merge_of_more_paths_than_the_merge_takes_is_refused);
   tcase_add_test (tc, test_merged_inputs_on_one_port_are_refused);
   tcase_add_test (tc, test_fallback_missing_file_is_refused_naming_it);
   tcase_add_test (tc, test_fallback_directory_is_refused);
