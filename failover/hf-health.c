@@ -109,13 +109,17 @@ hf_health_counters (HfHealth * health, gint64 now_us, guint64 received,
 
   if (health->n_samples > 0) {
     newest = hf_health_sample_index (health, health->n_samples - 1);
-    /* Counters that go backwards belong to a new session of the input:
-     * the old samples say nothing about it. */
-    if (received < health->samples[newest].received
-        || lost < health->samples[newest].lost)
+    /* A received count that goes backwards belongs to a new session of
+     * the input: the old samples say nothing about it.  The lost count of
+     * RTP (expected - received) goes down on its own whenever a late,
+     * reordered or duplicated packet arrives: it is kept at its highest
+     * instead, so a link that both loses and reorders is still measured. */
+    if (received < health->samples[newest].received) {
       hf_health_reset_window (health);
-    else
+    } else {
       now_us = MAX (now_us, health->samples[newest].t_us);
+      lost = MAX (lost, health->samples[newest].lost);
+    }
   }
 
   spacing = health->config.window_us / HF_HEALTH_SAMPLE_DIVISOR;
