@@ -58,6 +58,7 @@ struct _GstHfSwitch
   guint timeout_ms, revert_after_ms, tick_ms;
   gboolean manual;
   HfSlate *slate;
+  gboolean slate_changed;       /* object lock */
 
   HfSwitch *sw;
   GMutex out_lock;              /* guards out */
@@ -136,16 +137,12 @@ gst_hf_switch_on_event (const HfSwitchEvent * ev, gpointer user_data)
 {
   GstHfSwitch *self = user_data;
 
+  /* Logged only: posting a message would take the element's object lock
+   * while the switch holds its event lock (a lock-order cycle with the
+   * property setters).  Applications read the "stats" property. */
   GST_INFO_OBJECT (self, "%s: input %d, %d -> %d (%s)",
       hf_event_kind_to_string (ev->kind), ev->input, ev->from, ev->to,
       ev->reason);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self),
-          gst_structure_new ("hf-switch-event", "kind", G_TYPE_STRING,
-              hf_event_kind_to_string (ev->kind), "input", G_TYPE_INT,
-              ev->input, "from", G_TYPE_INT, ev->from, "to", G_TYPE_INT,
-              ev->to, "reason", G_TYPE_STRING, ev->reason, "mono-us",
-              G_TYPE_INT64, ev->mono_us, NULL)));
 }
 
 /* Pushes what the switch handed out, in order.  Any streaming thread. */
@@ -368,8 +365,11 @@ gst_hf_switch_loop (gpointer user_data)
   GST_OBJECT_LOCK (self);
   period = (GstClockTime) self->tick_ms * GST_MSECOND;
   if (!self->ticking) {
+    /* Paused: the task sleeps until PLAYING starts it again (not stopped
+     * here: a push of ours may be blocked in a sink that prerolls). */
     GST_OBJECT_UNLOCK (self);
     gst_object_unref (clock);
+    gst_pad_pause_task (self->vsrc);
     return;
   }
   if (!GST_CLOCK_TIME_IS_VALID (self->next_tick))
@@ -385,6 +385,7 @@ gst_hf_switch_loop (gpointer user_data)
   if (!self->ticking || cr == GST_CLOCK_UNSCHEDULED) {
     GST_OBJECT_UNLOCK (self);
     gst_object_unref (clock);
+    gst_pad_pause_task (self->vsrc);
     return;
   }
   self->next_tick += period;
@@ -397,6 +398,9 @@ gst_hf_switch_loop (gpointer user_data)
   }
 }
 
+/* Stops the tick without waiting for the task: in PLAYING -> PAUSED a push
+ * of ours may be blocked in a sink that is prerolling; the task pauses
+ * itself when it sees `ticking` cleared. */
 static void
 gst_hf_switch_stop_ticking (GstHfSwitch * self)
 {
@@ -405,7 +409,6 @@ gst_hf_switch_stop_ticking (GstHfSwitch * self)
   if (self->tick_id)
     gst_clock_id_unschedule (self->tick_id);
   GST_OBJECT_UNLOCK (self);
-  gst_pad_stop_task (self->vsrc);
 }
 
 static GstStateChangeReturn
@@ -417,6 +420,8 @@ gst_hf_switch_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:{
       HfSwitchConfig config;
+      HfSwitch *sw;
+      HfSlate *slate;
 
       /* Room for every input a pad can name: pads may be requested while
        * running (an input added later), and an input that never delivers
@@ -426,11 +431,18 @@ gst_hf_switch_change_state (GstElement * element, GstStateChange transition)
       config.health.timeout_us = (gint64) self->timeout_ms * 1000;
       config.revert_after_us = (gint64) self->revert_after_ms * 1000;
       config.mode = self->manual ? HF_FAILOVER_MANUAL : HF_FAILOVER_AUTO;
+      slate = self->slate ? hf_slate_ref (self->slate) : NULL;
+      self->slate_changed = FALSE;
       GST_OBJECT_UNLOCK (self);
-      self->sw = hf_switch_new (&config, gst_hf_switch_on_output,
+      sw = hf_switch_new (&config, gst_hf_switch_on_output,
           gst_hf_switch_on_event, self);
-      if (self->slate)
-        hf_switch_set_slate (self->sw, self->slate);
+      if (slate) {
+        hf_switch_set_slate (sw, slate);
+        hf_slate_unref (slate);
+      }
+      GST_OBJECT_LOCK (self);
+      self->sw = sw;
+      GST_OBJECT_UNLOCK (self);
       self->started[0] = self->started[1] = FALSE;
       break;
     }
@@ -454,9 +466,16 @@ gst_hf_switch_change_state (GstElement * element, GstStateChange transition)
       break;
     case GST_STATE_CHANGE_PAUSED_TO_READY:{
       GstHfSwitchOut *o;
+      HfSwitch *sw;
 
+      /* The pads are inactive now (flushing): the task can be joined. */
       gst_hf_switch_stop_ticking (self);
-      g_clear_pointer (&self->sw, hf_switch_free);
+      gst_pad_stop_task (self->vsrc);
+      GST_OBJECT_LOCK (self);
+      sw = self->sw;
+      self->sw = NULL;
+      GST_OBJECT_UNLOCK (self);
+      hf_switch_free (sw);
       while ((o = g_queue_pop_head (&self->out))) {
         gst_buffer_unref (o->buffer);
         if (o->caps)
@@ -478,8 +497,12 @@ gst_hf_switch_stats (GstHfSwitch * self)
 {
   HfSwitchStats st = { 0 };
 
+  /* Object lock, then the switch's: the only order the two are taken in
+   * (it keeps sw from being freed under us by PAUSED -> READY). */
+  GST_OBJECT_LOCK (self);
   if (self->sw)
     hf_switch_get_stats (self->sw, &st);
+  GST_OBJECT_UNLOCK (self);
   return gst_structure_new ("hf-switch-stats",
       "on-air", G_TYPE_INT, st.on_air,
       "slate-on-air", G_TYPE_BOOLEAN, st.slate_on_air,
@@ -518,13 +541,27 @@ gst_hf_switch_set_property (GObject * object, guint prop_id,
       if (self->slate)
         hf_slate_unref (self->slate);
       self->slate = slate ? hf_slate_ref (slate) : NULL;
-      if (self->sw)
-        hf_switch_set_slate (self->sw, slate);
+      /* Handed to a running switch after the object lock is released. */
+      self->slate_changed = TRUE;
       break;
     }
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
+  }
+  if (prop_id == PROP_SLATE && self->slate_changed && self->sw) {
+    HfSlate *slate = self->slate ? hf_slate_ref (self->slate) : NULL;
+    HfSwitch *sw = self->sw;
+
+    /* Lock order: the switch's lock is never taken under the object lock.
+     * sw cannot go away meanwhile: only a state change frees it, and an
+     * application does not set properties from a state change. */
+    self->slate_changed = FALSE;
+    GST_OBJECT_UNLOCK (self);
+    hf_switch_set_slate (sw, slate);
+    if (slate)
+      hf_slate_unref (slate);
+    return;
   }
   GST_OBJECT_UNLOCK (self);
 }
