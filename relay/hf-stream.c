@@ -70,7 +70,7 @@ struct _HfStream
   GstClock *clock;
   GstClockTime base_time;
   GSource *rebuild_source;      /* control thread */
-  guint64 program_restarts;
+  gint program_restarts;        /* atomic: bumped on streaming threads */
   gchar *program_error;
   GMainContext *context;
 
@@ -94,6 +94,7 @@ struct _HfStream
   GCancellable *slate_cancel;   /* stops an encode when the stream stops */
   HfSlateFormat slate_wanted;   /* the live format to match */
   HfSlateFormat slate_made;     /* the format of `slate` */
+  HfSlateFormat slate_tried;    /* the last format an encode was tried for */
   HfSlate *slate;               /* the slate handed to the switch */
   GstCaps *live_video_caps;     /* last caps seen on air (pointers only
                                  * compared; program_lock) */
@@ -200,7 +201,7 @@ hf_stream_on_switch_output (HfMediaKind kind, gint input, GstBuffer * buffer,
       GST_INFO ("stream %s: audio changes from %s to %s: new program",
           stream->config->name, stream->audio_codec, codec);
       hf_stream_drop_program_locked (stream);
-      stream->program_restarts++;
+      g_atomic_int_inc (&stream->program_restarts);
     }
   }
   if (!stream->program && kind == HF_MEDIA_VIDEO &&
@@ -341,7 +342,7 @@ hf_stream_slate_worker (gpointer user_data)
     gint64 t0;
 
     if (made_one && hf_slate_format_equal (&stream->slate_wanted,
-            &stream->slate_made)) {
+            &stream->slate_tried)) {
       g_cond_wait (&stream->slate_cond, &stream->slate_lock);
       continue;
     }
@@ -352,7 +353,9 @@ hf_stream_slate_worker (gpointer user_data)
     slate = hf_slate_encode (&want, path, stream->slate_cancel, &error);
     g_mutex_lock (&stream->slate_lock);
     made_one = TRUE;
-    stream->slate_made = want;
+    /* A failed encode is not retried until the format changes again; the
+     * slate handed to the switch (and its format) stays what it was. */
+    stream->slate_tried = want;
     if (!slate && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
       break;                    /* the stream is stopping */
     if (!slate) {
@@ -362,6 +365,7 @@ hf_stream_slate_worker (gpointer user_data)
       stream->slate_error = g_strdup (error->message);
       continue;
     }
+    stream->slate_made = want;
     stream->slate_encode_ms = (g_get_monotonic_time () - t0) / 1000;
     stream->slate_encodes++;
     g_clear_pointer (&stream->slate_error, g_free);
@@ -676,7 +680,7 @@ hf_stream_request_rebuild (HfStream * stream, const gchar * why)
     return;
   GST_INFO ("stream %s: program rebuild requested: %s", stream->config->name,
       why);
-  stream->program_restarts++;
+  g_atomic_int_inc (&stream->program_restarts);
   g_main_context_invoke (stream->context, hf_stream_schedule_rebuild_cb,
       stream);
 }
@@ -1015,7 +1019,8 @@ hf_stream_to_json (HfStream * stream, gint64 now_us)
   hf_json_add_int (b, "program_bytes", ts_bytes);
   hf_json_add_int (b, "gop_cache_bytes", gop_bytes);
   hf_json_add_int (b, "keyframes_out", keyframes);
-  hf_json_add_int (b, "program_restarts", stream->program_restarts);
+  hf_json_add_int (b, "program_restarts",
+      g_atomic_int_get (&stream->program_restarts));
   json_builder_set_member_name (b, "program_error");
   if (stream->program_error)
     json_builder_add_string_value (b, stream->program_error);
