@@ -856,10 +856,15 @@ hf_switch_push (HfSwitch * sw, guint idx, guint epoch, HfMediaKind kind,
   if (sw->on_air == (gint) idx && !sw->slate_on && !sw->retake) {
     hf_switch_forward_locked (sw, idx, kind, in, caps, pts_rt, dts_rt);
   } else {
-    /* Decide first unless a take already waits for this keyframe: the
+    /* At a keyframe, decide first unless a take already waits for it: the
      * take that this unit's arrival makes due (a revert whose time has
-     * just come, the input's return) may start with it. */
-    if (sw->pending != (gint) idx || !keyframe)
+     * just come, the input's return) may start with it; and at the first
+     * unit of an input coming back, so its return is an event on time.
+     * Other units leave deciding to the ticker: a standby's every frame
+     * would otherwise re-run the whole decision under the lock the on-air
+     * input needs. */
+    if (keyframe ? sw->pending != (gint) idx :
+        !hf_switch_alive (hf_health_get_state (&input->health)))
       hf_switch_evaluate_locked (sw, now_us, out_now);
     if (sw->on_air == (gint) idx && !sw->slate_on && !sw->retake) {
       /* taken from its GOP cache, this unit included */
