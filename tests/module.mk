@@ -4,16 +4,23 @@
 # that replays the seed corpus plus a bounded number of random mutations
 # (run by `make check`, under ASan+UBSan in the sanitizer pass).
 
-UNIT_TESTS := test-config test-rtpstats test-tsgop test-switch test-ratewindow \
-              test-health test-select test-slate test-merge test-hfswitch \
-              test-events
+UNIT_TESTS := test-config test-rtpstats test-tsgop test-switch \
+              test-switch-property test-ratewindow test-health test-select \
+              test-slate test-merge test-hfswitch test-events
 FUZZ_TARGETS := fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/tests/%)
 
+# Objects before the static libraries on the link line, extra objects
+# (added below) included: the libraries resolve what any object needs.
 $(B)/tests/test-%: $(B)/tests/unit/test-%.o $(HF_LIBS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) -lm
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter-out %.o,$^) \
+	  $(TEST_LIBS) $(PKG_LIBS) -lm
+
+# The switch's simulator and checker, shared by its two test programs.
+$(B)/tests/test-switch $(B)/tests/test-switch-property: \
+  $(B)/tests/unit/switch-sim.o
 
 $(B)/tests/unit/%.o: tests/unit/%.c
 	@mkdir -p $(dir $@)

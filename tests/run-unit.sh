@@ -49,13 +49,13 @@ run() {
   ms=$((($(date +%s%N) - start) / 1000000))
   if [ $rc -eq 0 ]; then
     passed=$((passed + 1))
-    printf 'PASS: %-16s %3d.%ds  %s\n' "$name" $((ms / 1000)) \
+    printf 'PASS: %-20s %3d.%ds  %s\n' "$name" $((ms / 1000)) \
       $((ms % 1000 / 100)) \
       "$(grep -E '^[0-9]+%: Checks|inputs, 0 crashes' "$log" | tail -n 1)"
   else
     failed=$((failed + 1))
     failed_names+=("$name")
-    printf 'FAIL: %-16s (exit %d)\n' "$name" "$rc"
+    printf 'FAIL: %-20s (exit %d)\n' "$name" "$rc"
     # What went wrong: Check's failure lines, or the end of a crash report.
     sed -e 's/^/    /' "$log" | tail -n 40
   fi
