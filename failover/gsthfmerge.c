@@ -12,10 +12,10 @@
  * had it, flushes from any pad.
  *
  * Threads: each sink pad's streaming thread enters the chain and event
- * functions, and several of them push on the one src pad, as in funnel
- * (the downstream sink pad's stream lock serialises them).  The element's
- * lock is held only around the merge decision and the bookkeeping, never
- * while pushing.  Properties and pad requests come from the application's
+ * functions, and several of them push on the one src pad, serialised by
+ * the src pad's stream lock as in funnel (the merge decision and the push
+ * are one step under it).  The element's own lock is held only around the
+ * merge decision and the bookkeeping, never while pushing.  Properties and pad requests come from the application's
  * thread.
  */
 #include "failover/failover-private.h"
@@ -147,6 +147,7 @@ gst_hf_merge_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   guint32 ssrc;
   guint16 seq;
   gboolean forward;
+  GstFlowReturn ret;
 
   /* Whatever the network hands us is untrusted: a packet that is not RTP
    * is counted and dropped, and the stream goes on. */
@@ -163,12 +164,17 @@ gst_hf_merge_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   seq = gst_rtp_buffer_get_seq (&rtp);
   gst_rtp_buffer_unmap (&rtp);
 
+  /* The decision and the push are one step under the src pad's stream
+   * lock (as funnel does): the first copies leave in the order they were
+   * chosen, and sticky events go out once, before the first buffer. */
+  GST_PAD_STREAM_LOCK (self->srcpad);
   g_mutex_lock (&self->lock);
   forward = hf_merge_accept (self->merge, path, ssrc, seq,
       gst_hf_merge_now_us_locked (self));
   g_mutex_unlock (&self->lock);
 
   if (!forward) {
+    GST_PAD_STREAM_UNLOCK (self->srcpad);
     GST_LOG_OBJECT (pad, "dropped a copy of seq %u", seq);
     gst_buffer_unref (buf);
     return GST_FLOW_OK;
@@ -176,7 +182,9 @@ gst_hf_merge_chain (GstPad * pad, GstObject * parent, GstBuffer * buf)
   gst_hf_merge_ensure_sticky (self, pad, GST_EVENT_STREAM_START);
   gst_hf_merge_ensure_sticky (self, pad, GST_EVENT_CAPS);
   gst_hf_merge_ensure_sticky (self, pad, GST_EVENT_SEGMENT);
-  return gst_pad_push (self->srcpad, buf);
+  ret = gst_pad_push (self->srcpad, buf);
+  GST_PAD_STREAM_UNLOCK (self->srcpad);
+  return ret;
 }
 
 /* Sink pads' streaming threads (flush-start: any thread). */
@@ -242,6 +250,15 @@ gst_hf_merge_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   if (!forward) {
     gst_event_unref (event);
     return TRUE;
+  }
+  if (GST_EVENT_IS_SERIALIZED (event)) {
+    gboolean ok;
+
+    /* In order with the buffers other paths push. */
+    GST_PAD_STREAM_LOCK (self->srcpad);
+    ok = gst_pad_push_event (self->srcpad, event);
+    GST_PAD_STREAM_UNLOCK (self->srcpad);
+    return ok;
   }
   return gst_pad_push_event (self->srcpad, event);
 }

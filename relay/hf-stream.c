@@ -69,7 +69,8 @@ struct _HfStream
    * the stream and the switch can stamp units before a program exists. */
   GstClock *clock;
   GstClockTime base_time;
-  GSource *rebuild_source;      /* control thread */
+  GMutex rebuild_lock;          /* guards rebuild_source */
+  GSource *rebuild_source;      /* idle on the control context, or NULL */
   gint program_restarts;        /* atomic: bumped on streaming threads */
   gchar *program_error;
   GMainContext *context;
@@ -467,6 +468,7 @@ hf_stream_new (const HfStreamConfig * config, HfEvents * events)
   g_mutex_init (&stream->program_lock);
   g_mutex_init (&stream->ticker_lock);
   g_cond_init (&stream->ticker_cond);
+  g_mutex_init (&stream->rebuild_lock);
   g_mutex_init (&stream->slate_lock);
   g_cond_init (&stream->slate_cond);
   hf_slate_format_init (&stream->slate_wanted);
@@ -621,16 +623,29 @@ hf_stream_drop_program_locked (HfStream * stream)
   g_mutex_unlock (&stream->fanout_lock);
 }
 
+/* Destroys a pending rebuild (it must not run after the stream stops).
+ * Any thread. */
+static void
+hf_stream_cancel_rebuild (HfStream * stream)
+{
+  GSource *source;
+
+  g_mutex_lock (&stream->rebuild_lock);
+  source = stream->rebuild_source;
+  stream->rebuild_source = NULL;
+  g_mutex_unlock (&stream->rebuild_lock);
+  if (source) {
+    g_source_destroy (source);
+    g_source_unref (source);
+  }
+}
+
 /* Control thread.  Stops and drops the program pipeline; streaming threads
  * stop feeding it at once. */
 static void
 hf_stream_teardown_program (HfStream * stream)
 {
-  if (stream->rebuild_source) {
-    g_source_destroy (stream->rebuild_source);
-    g_source_unref (stream->rebuild_source);
-    stream->rebuild_source = NULL;
-  }
+  hf_stream_cancel_rebuild (stream);
   g_mutex_lock (&stream->program_lock);
   hf_stream_drop_program_locked (stream);
   g_mutex_unlock (&stream->program_lock);
@@ -643,8 +658,6 @@ hf_stream_rebuild_cb (gpointer user_data)
 {
   HfStream *stream = user_data;
 
-  g_source_unref (stream->rebuild_source);
-  stream->rebuild_source = NULL;
   hf_stream_teardown_program (stream);
   hf_switch_restart (stream->sw);
   g_atomic_int_set (&stream->rebuild_requested, 0);
@@ -653,26 +666,8 @@ hf_stream_rebuild_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Control thread. */
-static void
-hf_stream_schedule_rebuild (HfStream * stream)
-{
-  if (stream->rebuild_source)
-    return;
-  stream->rebuild_source = g_idle_source_new ();
-  g_source_set_callback (stream->rebuild_source, hf_stream_rebuild_cb, stream,
-      NULL);
-  g_source_attach (stream->rebuild_source, stream->context);
-}
-
-static gboolean
-hf_stream_schedule_rebuild_cb (gpointer user_data)
-{
-  hf_stream_schedule_rebuild (user_data);
-  return G_SOURCE_REMOVE;
-}
-
-/* Any thread: ask the control thread to rebuild the program (once). */
+/* Any thread: ask the control thread to rebuild the program (once).  The
+ * idle source is kept so that stopping the stream can destroy it. */
 static void
 hf_stream_request_rebuild (HfStream * stream, const gchar * why)
 {
@@ -681,8 +676,14 @@ hf_stream_request_rebuild (HfStream * stream, const gchar * why)
   GST_INFO ("stream %s: program rebuild requested: %s", stream->config->name,
       why);
   g_atomic_int_inc (&stream->program_restarts);
-  g_main_context_invoke (stream->context, hf_stream_schedule_rebuild_cb,
-      stream);
+  g_mutex_lock (&stream->rebuild_lock);
+  if (!stream->rebuild_source && stream->context) {
+    stream->rebuild_source = g_idle_source_new ();
+    g_source_set_callback (stream->rebuild_source, hf_stream_rebuild_cb,
+        stream, NULL);
+    g_source_attach (stream->rebuild_source, stream->context);
+  }
+  g_mutex_unlock (&stream->rebuild_lock);
 }
 
 /* Control thread.  The mux refuses what it is given (e.g. the backup's audio
@@ -785,6 +786,7 @@ hf_stream_stop (HfStream * stream)
   for (i = 0; i < stream->inputs->len; i++)
     hf_input_stop (g_ptr_array_index (stream->inputs, i));
   hf_stream_teardown_program (stream);
+  g_atomic_int_set (&stream->rebuild_requested, 0);
   g_mutex_lock (&stream->fanout_lock);
   g_ptr_array_set_size (stream->outputs, 0);
   g_mutex_unlock (&stream->fanout_lock);
@@ -809,6 +811,7 @@ hf_stream_free (HfStream * stream)
   g_mutex_clear (&stream->program_lock);
   g_mutex_clear (&stream->ticker_lock);
   g_cond_clear (&stream->ticker_cond);
+  g_mutex_clear (&stream->rebuild_lock);
   g_mutex_clear (&stream->slate_lock);
   g_cond_clear (&stream->slate_cond);
   if (stream->slate)
