@@ -10,6 +10,7 @@
  *
  * Single-threaded: the switch's callbacks run on the test's thread.
  */
+#include "hf-test-seeds.h"
 #include "switch-sim.h"
 
 /* ---- Property test ------------------------------------------------------- */
@@ -107,29 +108,8 @@ hf_test_one_sequence (guint32 seed)
 
 GST_START_TEST (test_output_never_goes_backwards_over_1000_random_sequences)
 {
-  const guint32 seed = 0x486f6c64;
-  GRand *rand = g_rand_new_with_seed (seed);
-  const gchar *one = g_getenv ("HF_TEST_SEQUENCE_SEED");
-  guint i;
-
-  /* HF_TEST_SEQUENCE_SEED=0x... replays one failed sequence (with
-   * GST_DEBUG=hf-failover:6 to see the switch's decisions). */
-  if (one) {
-    guint32 s = (guint32) g_ascii_strtoull (one, NULL, 0);
-    gchar *violation = hf_test_one_sequence (s);
-
-    fail_if (violation != NULL, "seed 0x%08x: %s", s, violation);
-    g_rand_free (rand);
-    return;
-  }
-  for (i = 0; i < HF_TEST_SEQUENCES; i++) {
-    guint32 s = g_rand_int (rand);
-    gchar *violation = hf_test_one_sequence (s);
-
-    fail_if (violation != NULL, "sequence %u (seed 0x%08x, from master seed "
-        "0x%08x): %s", i, s, seed, violation);
-  }
-  g_rand_free (rand);
+  /* HF_TEST_SEQUENCE_SEED=0x... replays one failed sequence. */
+  hf_test_run_sequences (0x486f6c64, HF_TEST_SEQUENCES, hf_test_one_sequence);
 }
 
 GST_END_TEST;
