@@ -47,11 +47,14 @@ ALL_LDFLAGS = $(SAN_FLAGS) $(LDFLAGS)
 
 LIBS_ALL :=
 BINS :=
-TESTS :=
-FUZZERS :=
+# Test lists: tests/module.mk and the tools' fragments add to them.
+UNIT_TESTS :=
+FUZZ_TARGETS :=
+# Sources outside the libraries that `make fuzz` compiles into its targets.
+FUZZ_EXTRA_SRCS :=
 
 .PHONY: all deps run check check-unit check-e2e check-asan bench bench-failover \
-        fuzz format clean
+        drill fuzz format clean
 all: $(B)/holdfast $(B)/hfctl $(B)/hf-push
 
 # On a machine that has never seen the project, the very first `make`, `make

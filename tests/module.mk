@@ -4,10 +4,10 @@
 # that replays the seed corpus plus a bounded number of random mutations
 # (run by `make check`, under ASan+UBSan in the sanitizer pass).
 
-UNIT_TESTS := test-config test-rtpstats test-tsgop test-switch \
+UNIT_TESTS += test-config test-rtpstats test-tsgop test-switch \
               test-switch-property test-ratewindow test-health test-select \
               test-slate test-merge test-hfswitch test-events
-FUZZ_TARGETS := fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats
+FUZZ_TARGETS += fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/tests/%)
@@ -38,7 +38,7 @@ fuzz:
 	  clang -g -O1 -fsanitize=fuzzer,address,undefined -I. $(PKG_CFLAGS) \
 	    -DHF_VERSION=\"fuzz\" -o build-fuzz/$$t tests/fuzz/$$t.c \
 	    $(INGEST_SRCS) $(RELAY_SRCS) $(FAILOVER_SRCS) $(ABR_SRCS) \
-	    $(PKG_LIBS) -lm || exit 1; \
+	    $(FUZZ_EXTRA_SRCS) $(PKG_LIBS) -lm || exit 1; \
 	  mkdir -p build-fuzz/corpus-$$t; \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \

@@ -21,3 +21,9 @@ $(B)/hf-bench-latency: $(B)/tools/hf-bench-latency.o $(HF_BENCH_COMMON)
 # inputs die (failover gap, revert, slate, merge loss).
 $(B)/hf-bench-failover: $(B)/tools/hf-bench-failover.o $(HF_BENCH_COMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# The drill tools, one fragment each: link impairment proxy, viewer probe,
+# drill runner.
+include tools/linkem.mk
+include tools/probe.mk
+include tools/drill.mk

@@ -551,6 +551,9 @@ ALL=(srt_push_pull video_only_input rtp_ts rtp_sdp origin_edge
      srt_passphrase garbage_does_not_hurt api bad_config_refused hf_push
      failover_kill_primary slate_when_all_inputs_die manual_switch_api
      merge_loses_nothing)
+# The drill tools' tests live in files of their own (t-*.sh), each adding
+# its test names to ALL.
+for f in tests/e2e/t-*.sh; do [ -e "$f" ] && . "$f"; done
 SELECTED=(${HF_E2E_ONLY:-${ALL[@]}})
 passed=0; failed=0; failures=()
 for t in "${SELECTED[@]}"; do

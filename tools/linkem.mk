@@ -1,0 +1,1 @@
+# linkem: see tools/module.mk

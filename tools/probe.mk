@@ -1,0 +1,1 @@
+# probe: see tools/module.mk
