@@ -142,7 +142,7 @@ EOC
 http = $origin_in:$((p + 20))
 
 [stream demo]
-inputs = srt://$linkem_lo:$((p + 14));srt://$linkem_lo:$((p + 15))
+inputs = srt://$linkem_lo:$((p + 14))?mode=caller;srt://$linkem_lo:$((p + 15))?mode=caller
 input-names = origin-a;origin-b
 outputs = srt://$origin_in:$((p + 21))?mode=listener
 revert-after-s = 5

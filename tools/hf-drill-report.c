@@ -514,10 +514,17 @@ hf_drill_report_build (const HfDrillRun * run)
   for (guint i = 0; i < run->sc->steps->len; i++)
     hf_drill_build_step (run, i, b, &w);
   json_builder_end_array (b);
-  pass = hf_drill_build_slos (run, b, &w);
+  if (run->started) {
+    pass = hf_drill_build_slos (run, b, &w);
+  } else {
+    json_builder_set_member_name (b, "slos");
+    json_builder_begin_array (b);
+    json_builder_end_array (b);
+    pass = FALSE;
+  }
   json_builder_set_member_name (b, "result");
   json_builder_add_string_value (b, run->aborted ? "aborted" :
-      pass ? "pass" : "fail");
+      !run->started ? "error" : pass ? "pass" : "fail");
   json_builder_end_object (b);
   return json_builder_get_root (b);
 }

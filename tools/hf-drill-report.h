@@ -56,6 +56,7 @@ typedef struct
   GPtrArray *probe;             /* (transfer none) of HfProbeRec, by time */
   const gchar *screen_at_start; /* (transfer none) each observer starts here */
   gboolean aborted;
+  gboolean started;             /* t = 0 was reached: SLOs are judged */
 } HfDrillRun;
 
 void hf_drill_event_free (gpointer ev);
@@ -66,8 +67,9 @@ void hf_probe_rec_free (gpointer rec);
  * @run: (transfer none) what happened
  *
  * Returns: (transfer full) the report as JSON: {"drill", "stream",
- * "result": "pass"|"fail"|"aborted", "steps": [...], "slos": [...]}.
- * A figure that does not apply is null.
+ * "result": "pass"|"fail"|"aborted"|"error", "steps": [...], "slos":
+ * [...]}.  A figure that does not apply is null.  A run that never
+ * started judges no SLO and its result is "error" (or "aborted").
  */
 JsonNode *hf_drill_report_build (const HfDrillRun * run);
 

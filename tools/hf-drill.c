@@ -86,6 +86,7 @@ struct _HfDrill
   guint timer_id;
   guint poll_id;
   gboolean aborted;
+  gboolean started;             /* t = 0 reached */
   gboolean failed;              /* could not run: exit 2 */
   gchar *error;
 };
@@ -754,9 +755,10 @@ hf_drill_report (HfDrill * d, const gchar * json_path)
   run.probe = d->probe_recs;
   run.screen_at_start = "live";
   run.aborted = d->aborted;
+  run.started = d->started;
   report = hf_drill_report_build (&run);
   r = json_node_get_object (report);
-  if (d->failed)
+  if (d->failed && !d->aborted)
     json_object_set_string_member (r, "result", "error");
   hf_drill_add_details (d, report);
   text = hf_drill_report_format (report);
@@ -880,6 +882,7 @@ hf_drill_run (HfDrill * d, const gchar * json_path)
     goto failed;
   hf_drill_poll_events (d, FALSE);
   d->t0_ms = hf_drill_now_ms ();
+  d->started = TRUE;
   g_print ("  %+8.3fs start: %s on air, every observer live\n", 0.0,
       d->on_air_at_start);
   d->poll_id = g_timeout_add (HF_DRILL_POLL_MS, hf_drill_on_poll, d);

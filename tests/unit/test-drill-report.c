@@ -45,6 +45,7 @@ hf_test_drill_init (HfTestDrill * t, const gchar * timeline, const gchar * slo)
   t->run.events = t->events;
   t->run.probe = t->probe;
   t->run.screen_at_start = "live";
+  t->run.started = TRUE;
 }
 
 static void
@@ -351,6 +352,17 @@ GST_START_TEST (test_a_never_recovered_viewer_and_abort)
   fail_if (json_object_get_boolean_member (hf_test_step (r, 1), "ran"));
   fail_unless_equals_string (json_object_get_string_member (r, "result"),
       "aborted");
+  hf_test_drill_clear (&t);
+
+  /* Never settled: nothing is judged, the result is an error. */
+  hf_test_drill_init (&t, "at 5s: sever all\n", "max-recover = 2s\n");
+  t.run.started = FALSE;
+  t.step_ms[0] = -1;
+  r = hf_test_build (&t);
+  fail_unless_equals_int (json_array_get_length
+      (json_object_get_array_member (r, "slos")), 0);
+  fail_unless_equals_string (json_object_get_string_member (r, "result"),
+      "error");
   hf_test_drill_clear (&t);
 
   hf_test_drill_init (&t, "at 5s: sever all\nat 9s: restore all\n",
