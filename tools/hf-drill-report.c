@@ -15,7 +15,9 @@
  *   recover_ms  restore steps: step -> every observer seeing live pictures
  *               again, when one was not at the step
  *   revert_ms   restore steps of the primary (or all) while it was off air:
- *               step -> the relay putting the primary back on air
+ *               step -> the relay putting the primary back on air, searched
+ *               until the next step on that link (null when that step
+ *               came first: the revert was interrupted, not missed)
  *
  * SLOs judge the whole run: max-viewer-gap the longest freeze after t0,
  * max-detect and max-switch the steps that expect something (a missing
@@ -181,16 +183,18 @@ hf_drill_switch (const HfDrillRun * run, guint i, const gchar * on_air)
   return HF_NONE;
 }
 
-/* Step -> the primary on air again, searched to the end of the run. */
+/* Step -> the primary on air again, searched until the link is touched
+ * again (then the revert was interrupted, not missed) or the run ends. */
 static gint64
-hf_drill_revert (const HfDrillRun * run, guint i)
+hf_drill_revert (const HfDrillRun * run, guint i, gboolean * interrupted)
 {
-  gint64 t = run->step_ms[i];
+  gint64 t = run->step_ms[i], end = hf_drill_link_window_end (run, i);
 
+  *interrupted = end < run->end_ms;
   for (guint k = 0; k < run->events->len; k++) {
     const HfDrillEvent *ev = g_ptr_array_index (run->events, k);
 
-    if (ev->mono_ms >= t && hf_drill_is_on_air_event (ev)
+    if (ev->mono_ms >= t && ev->mono_ms <= end && hf_drill_is_on_air_event (ev)
         && g_strcmp0 (ev->to, run->primary) == 0)
       return ev->mono_ms - t;
   }
@@ -381,11 +385,16 @@ hf_drill_build_step (const HfDrillRun * run, guint i, JsonBuilder * b,
           &w->recover_step, i);
     if (hf_drill_step_input (s, run->primary)
         && g_strcmp0 (on_air, run->primary) != 0) {
-      revert = hf_drill_revert (run, i);
-      hf_drill_worst (revert, &w->revert, &w->revert_missing,
-          &w->revert_step, i);
-      if (revert == HF_NONE)
-        revert = G_MAXINT64;
+      gboolean interrupted;
+
+      revert = hf_drill_revert (run, i, &interrupted);
+      /* A link broken again before the revert: nothing to judge. */
+      if (revert != HF_NONE || !interrupted) {
+        hf_drill_worst (revert, &w->revert, &w->revert_missing,
+            &w->revert_step, i);
+        if (revert == HF_NONE)
+          revert = G_MAXINT64;
+      }
     }
   }
   hf_drill_view_window (run, i, &from, &to);

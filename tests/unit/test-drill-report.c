@@ -379,6 +379,34 @@ GST_START_TEST (test_a_never_recovered_viewer_and_abort)
 
 GST_END_TEST;
 
+/* Flapping: a restore followed by another sever before any revert is not
+ * judged; the last restore's revert is. */
+GST_START_TEST (test_flapping_judges_only_uninterrupted_reverts)
+{
+  HfTestDrill t;
+  JsonObject *r;
+
+  hf_test_drill_init (&t, "at 5s: sever primary\nat 8s: restore primary\n"
+      "at 11s: sever primary\nat 14s: restore primary\n",
+      "revert-by = 12s\n");
+  hf_test_event (&t, 5300, "switch", NULL, "primary", "backup");
+  hf_test_event (&t, 25003, "revert", NULL, "backup", "primary");
+  r = hf_test_build (&t);
+  fail_unless_equals_int64 (hf_test_ms (hf_test_step (r, 1), "revert_ms"),
+      -1);
+  fail_unless_equals_int (json_array_get_length
+      (json_object_get_array_member (hf_test_step (r, 1), "never")), 0);
+  fail_unless_equals_int64 (hf_test_ms (hf_test_step (r, 3), "revert_ms"),
+      11000);
+  fail_unless_equals_int64 (hf_test_ms (hf_test_slo (r, "revert-by"),
+          "measured"), 11000);
+  fail_unless_equals_string (json_object_get_string_member (r, "result"),
+      "pass");
+  hf_test_drill_clear (&t);
+}
+
+GST_END_TEST;
+
 static Suite *
 hf_drill_report_suite (void)
 {
@@ -392,6 +420,7 @@ hf_drill_report_suite (void)
   tcase_add_test (tc, test_degraded_expectation_and_off_air_steps);
   tcase_add_test (tc, test_simultaneous_steps_count_viewer_figures_once);
   tcase_add_test (tc, test_a_never_recovered_viewer_and_abort);
+  tcase_add_test (tc, test_flapping_judges_only_uninterrupted_reverts);
   return s;
 }
 
