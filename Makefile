@@ -6,6 +6,9 @@
 #   make check        install what is missing, build, run every test
 #   make bench        relay latency and CPU figures
 #   make bench-failover  failover gap, revert, slate and merge-loss figures
+#   make bench-linkem  hf-linkem forwarding rate and CPU
+#   make drill        every shipped drill scenario, one table of SLOs
+#   make drill-netns  the same with network namespaces and veth pairs (root)
 #   WERROR=1          turn warnings into errors
 #   SANITIZE=1        AddressSanitizer + UndefinedBehaviorSanitizer build
 #                     (objects go to build-asan/ so both builds coexist)

@@ -20,3 +20,10 @@ drill: all $(B)/hf-linkem $(B)/hf-probe $(B)/hf-drill
 	tools/drill.sh $(B)
 
 check-e2e: $(B)/hf-drill
+
+# The same drills with the pushers, origin and edge in network namespaces
+# joined by veth pairs (needs root; says so and skips otherwise).
+drill-netns: all $(B)/hf-linkem $(B)/hf-probe $(B)/hf-drill
+	tools/drill.sh --netns $(B)
+
+.PHONY: drill-netns

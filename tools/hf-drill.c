@@ -822,10 +822,11 @@ hf_drill_print_plan (const HfScenario * sc)
   for (guint i = 0; i < sc->links->len; i++) {
     const HfScenarioLink *l = g_ptr_array_index (sc->links, i);
 
-    g_print ("  link %s:%s%s%s%s%s%s\n", l->name,
+    g_print ("  link %s:%s%s%s%s%s%s%s%s\n", l->name,
         l->linkem_link ? " hf-linkem " : "", l->linkem_link ? l->linkem_link :
         "", l->linkem_ctl ? "@" : "", l->linkem_ctl ? l->linkem_ctl : "",
-        l->netdev ? " netdev " : "", l->netdev ? l->netdev : "");
+        l->netdev ? " netdev " : "", l->netdev ? l->netdev : "",
+        l->netns ? " in namespace " : "", l->netns ? l->netns : "");
   }
   for (guint i = 0; i < sc->observers->len; i++) {
     const HfScenarioObserver *o = g_ptr_array_index (sc->observers, i);
