@@ -6,6 +6,8 @@
  *   hf-select.c  the on-air decision from the inputs' health; pure function
  *   hf-slate.c   the "stream paused" clip, encoded once to match the live
  *                format (runs a GStreamer pipeline; a worker thread calls it)
+ *   hf-mark.c    picture marks (LIVE/SLATE, counter, clock) drawn into and
+ *                read from a luma plane; plain C (hf-mark.h)
  *   hf-merge.c   first-copy-wins merge of duplicate RTP paths (ST 2022-7
  *                style); plain C, time passed in
  *   hf-switch.c  the selection point every access unit goes through: health,

@@ -4,21 +4,26 @@
  * live rate and channel count, or no audio) so that playing it costs no
  * encoding and the viewer's decoder keeps seeing the same kind of stream.
  * Two sources: the builtin still (a dark background of HF_SLATE_BUILTIN_RGB
- * with a centred white sentence, over silence, two seconds long) and the
+ * with a centred white sentence and a SLATE picture mark (hf-mark.h) that
+ * numbers its frames, over silence, two seconds long) and the
  * operator's clip (MP4 or MPEG-TS, decoded, scaled, re-timed and re-encoded,
  * at most its first 30 s).  Video is restamped onto an exact frame grid from
  * 0 and audio made contiguous from 0, so the looper only adds an offset.
  *
  * Threads: hf_slate_encode () blocks while a private pipeline runs to EOS; a
  * worker thread calls it.  The pipeline's streaming threads run the
- * decodebin callbacks and the 30 s limit probe below.  The format helpers
- * are plain functions for any thread.  An HfSlate is immutable once returned
- * and its refcount atomic: any thread may hold and read one.
+ * decodebin callbacks, the 30 s limit probe and the mark probe below.  The
+ * format helpers are plain functions for any thread.  An HfSlate is
+ * immutable once returned and its refcount atomic: any thread may hold and
+ * read one.
  */
 #include "failover/failover-private.h"
 
 #include <string.h>
 #include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+
+#include "failover/hf-mark.h"
 
 GST_DEBUG_CATEGORY_STATIC (hf_slate_debug);
 #define GST_CAT_DEFAULT hf_slate_debug
@@ -514,6 +519,58 @@ hf_slate_add_limit (GstElement * pipeline, const gchar * name)
   gst_object_unref (filter);
 }
 
+/* ---- The builtin slate's mark -------------------------------------------- */
+
+/* Streaming thread of the builtin slate's video, once per raw frame on its
+ * way into the encoder: draws a SLATE mark numbered by the frame's place in
+ * the loop (the encoder's input order is the loop's order), so that a
+ * viewer (hf-probe) tells the slate from live pictures without trusting
+ * colours.  No clock: a looped frame is not made when it is shown.
+ * @user_data: the frame counter, owned by hf_slate_encode (), which stops
+ * the pipeline before it returns. */
+static GstPadProbeReturn
+hf_slate_mark_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  guint *n = user_data;
+  HfMark mark = { HF_MARK_SLATE, 0, 0 };
+  GstVideoInfo vinfo;
+  GstVideoFrame frame;
+  GstBuffer *buf;
+  GstCaps *caps;
+
+  buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  mark.counter = (*n)++;
+  caps = gst_pad_get_current_caps (pad);
+  if (caps != NULL && gst_video_info_from_caps (&vinfo, caps)
+      && gst_video_frame_map (&frame, &vinfo, buf, GST_MAP_WRITE)) {
+    if (!hf_mark_draw (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+            GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0),
+            GST_VIDEO_FRAME_WIDTH (&frame), GST_VIDEO_FRAME_HEIGHT (&frame),
+            &mark))
+      GST_LOG ("slate frame %u: too small for a mark", mark.counter);
+    gst_video_frame_unmap (&frame);
+  }
+  if (caps != NULL)
+    gst_caps_unref (caps);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+hf_slate_add_mark (GstElement * pipeline, guint * counter)
+{
+  GstElement *filter = gst_bin_get_by_name (GST_BIN (pipeline), "vraw");
+  GstPad *pad;
+
+  if (filter == NULL)
+    return;
+  pad = gst_element_get_static_pad (filter, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, hf_slate_mark_probe,
+      counter, NULL);
+  gst_object_unref (pad);
+  gst_object_unref (filter);
+}
+
 /* ---- Running ------------------------------------------------------------- */
 
 /* Runs @pipeline to EOS on the calling thread, at most @timeout.  The
@@ -767,6 +824,7 @@ hf_slate_encode (const HfSlateFormat * format, const gchar * path,
   HfSlate *slate = NULL;
   GError *err = NULL;
   gchar *desc, *what;
+  guint marked = 0;
   GstClockTime start;
   gsize bytes;
   guint idr;
@@ -806,6 +864,7 @@ hf_slate_encode (const HfSlateFormat * format, const gchar * path,
 
     g_object_set (text, "text", HF_SLATE_BUILTIN_TEXT, NULL);
     gst_object_unref (text);
+    hf_slate_add_mark (pipeline, &marked);
   } else {
     GstElement *src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
     GstElement *dec = gst_bin_get_by_name (GST_BIN (pipeline), "dec");

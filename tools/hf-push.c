@@ -5,16 +5,19 @@
  * `ffmpeg -f rtp_mpegts` sends it) or one RTP session per medium described
  * by an SDP file.  Every frame carries its label, its frame number and the
  * wall-clock time burnt in, so a viewer (or a test grabbing one frame) can
- * tell which input is on air and how late it arrives.  On SRT it keeps
+ * tell which input is on air and how late it arrives; and a LIVE picture
+ * mark (failover/hf-mark.h: the frame number and the monotonic clock at the
+ * bottom left) says the same to a machine, hf-probe.  On SRT it keeps
  * reconnecting with a backoff while the relay is down, so it can be started
  * before the relay and survives relay restarts.
  *
  * Threads: main() and every bus, signal and timeout callback run on the
  * default GMainContext (the control thread).  The buffer probe that writes
- * the overlay text runs on the video streaming thread.  notify::caps on the
- * payloaders runs on the streaming threads; it only hands the caps to the
- * control thread under sdp_lock, which writes the SDP file.  srtsink's
- * caller-added runs on its SRT listener thread and only sends an event.
+ * the overlay text and draws the mark runs on the video streaming thread.
+ * notify::caps on the payloaders runs on the streaming threads; it only
+ * hands the caps to the control thread under sdp_lock, which writes the SDP
+ * file.  srtsink's caller-added runs on its SRT listener thread and only
+ * sends an event.
  */
 
 #include <errno.h>
@@ -26,6 +29,8 @@
 #include <gst/gst.h>
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
+
+#include "failover/hf-mark.h"
 
 #ifndef HF_VERSION
 #define HF_VERSION "dev"
@@ -119,6 +124,7 @@ typedef struct
   /* Video streaming thread only, once the pipeline runs. */
   GstElement *overlay;
   guint64 frames;
+  GstVideoInfo raw_info;
 
   /* Caps of the payloaders, handed from the streaming threads to the
    * control thread. */
@@ -531,15 +537,27 @@ hf_push_link (GError ** error, GstElement * first, ...)
 }
 
 /* Writes "LABEL  frame NNNNNN  HH:MM:SS.mmm" into the overlay for the frame
- * about to be drawn.  Video streaming thread, once per raw frame, upstream
- * of the overlay so the text and the frame match. */
+ * about to be drawn, and draws the same frame number with the monotonic
+ * clock as a LIVE mark.  Video streaming thread, once per raw frame,
+ * upstream of the overlay so the text and the frame match. */
 static GstPadProbeReturn
 hf_push_on_video_frame (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data)
 {
   HfPush *push = user_data;
+  HfMark mark = { HF_MARK_LIVE, (guint32) push->frames, hf_mark_clock_now () };
+  GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
+  GstVideoFrame frame;
   GDateTime *now;
   gchar *clock, *text;
+
+  GST_PAD_PROBE_INFO_DATA (info) = buf;
+  if (gst_video_frame_map (&frame, &push->raw_info, buf, GST_MAP_WRITE)) {
+    hf_mark_draw (GST_VIDEO_FRAME_PLANE_DATA (&frame, 0),
+        GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0), push->width, push->height,
+        &mark);
+    gst_video_frame_unmap (&frame);
+  }
 
   now = g_date_time_new_now_local ();
   clock = g_date_time_format (now, "%H:%M:%S");
@@ -592,6 +610,7 @@ hf_push_build_video (HfPush * push, GstBin * bin, GError ** error)
       "height", G_TYPE_INT, push->height,
       "framerate", GST_TYPE_FRACTION, push->fps, 1, NULL);
   g_object_set (filter, "caps", caps, NULL);
+  gst_video_info_from_caps (&push->raw_info, caps);
   gst_caps_unref (caps);
 
   /* "Sans Bold 24" at 540 lines, scaled with the height: big enough to read
