@@ -36,7 +36,8 @@ KEEP=
 while [ $# -gt 0 ]; do
   case $1 in
     --netns) NETNS=1; shift ;;
-    --keep) KEEP=$2; shift 2 ;;
+    --keep) [ $# -ge 2 ] || { echo "drill: --keep DIR" >&2; exit 2; }
+            KEEP=$2; shift 2 ;;
     *) break ;;
   esac
 done
@@ -88,18 +89,17 @@ veth () {
   ip -n "$ns" addr add "$nip/30" dev "$name" &&
   ip -n "$ns" link set "$name" up &&
   ip -n "$ns" link set lo up &&
-  ip -n "$ns" route replace default via "$rip" dev "$name" 2>/dev/null
-  return 0
+  ip -n "$ns" route replace default via "$rip" dev "$name"
 }
 
 netns_up () {
   netns_down
   local ns
+  NETNS_UP=1  # from here on, netns_down removes whatever was made
   for ns in $NS_PUSH $NS_ORIGIN $NS_EDGE; do
     ip netns del "$ns" 2>/dev/null
     ip netns add "$ns" || { fail "ip netns add $ns"; return 1; }
   done
-  NETNS_UP=1
   # The pusher has two links (primary, backup); origin and edge one each.
   # Routes: the pushers reach the root namespace through their own veth.
   veth hfd-pri $NS_PUSH 10.77.1.1 10.77.1.2 &&
@@ -208,10 +208,13 @@ for s in "${SCENARIOS[@]}"; do
   if ! topology_up; then
     topology_down; RESULTS+=("$s"); continue
   fi
-  "$B/hf-drill" run "$f" --json "$OUT/$s.json" > "$OUT/$s.txt" 2>&1
+  # Bounded, and tracked like the topology: a stuck drill must not hang
+  # make drill (hf-drill restores its links on the TERM).
+  bg "$OUT/$s.txt" 300 "$B/hf-drill" run "$f" --json "$OUT/$s.json"
+  wait "$BG_PID"
   rc=$?
   # The report, without the per-event trace.
-  sed -n '/^drill /,$p' "$OUT/$s.txt"
+  sed -n '/^drill .*(primary .*): [a-z]*$/,$p' "$OUT/$s.txt"
   [ $rc -le 1 ] || { fail "$s: hf-drill exit $rc"; grep -m3 -i 'error\|not ready' "$OUT/$s.txt"; }
   [ $rc = 0 ] || FAILED=1
   for log in "$WORK"/*.log; do cp "$log" "$OUT/$s-$(basename "$log")"; done

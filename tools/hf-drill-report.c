@@ -94,19 +94,23 @@ hf_drill_link_window_end (const HfDrillRun * run, guint i)
 }
 
 /* What the viewers saw is split between steps: each gets the time until a
- * later step; simultaneous steps leave it to the first of them. */
+ * step scheduled later.  Steps scheduled together (applied a few ms apart,
+ * one after the other) leave it to the first of them. */
 static void
 hf_drill_view_window (const HfDrillRun * run, guint i, gint64 * from,
     gint64 * to)
 {
+  gint64 at = hf_drill_step (run, i)->at_ms;
+
   *from = run->step_ms[i];
   *to = run->end_ms;
-  if (i > 0 && run->step_ms[i - 1] == run->step_ms[i]) {
+  if (i > 0 && hf_drill_step (run, i - 1)->at_ms == at
+      && run->step_ms[i - 1] >= 0) {
     *to = *from;
     return;
   }
   for (guint j = i + 1; j < run->sc->steps->len; j++)
-    if (run->step_ms[j] > run->step_ms[i]) {
+    if (run->step_ms[j] >= 0 && hf_drill_step (run, j)->at_ms > at) {
       *to = run->step_ms[j];
       return;
     }
@@ -155,7 +159,7 @@ hf_drill_detect (const HfDrillRun * run, guint i)
   for (guint k = 0; k < run->events->len; k++) {
     const HfDrillEvent *ev = g_ptr_array_index (run->events, k);
 
-    if (ev->mono_ms < t || ev->mono_ms > end)
+    if (ev->mono_ms < t || (ev->mono_ms >= end && end < run->end_ms))
       continue;
     if (strcmp (ev->type, "input_state") == 0
         && hf_drill_step_input (s, ev->input)
@@ -173,7 +177,7 @@ hf_drill_switch (const HfDrillRun * run, guint i, const gchar * on_air)
   for (guint k = 0; k < run->events->len; k++) {
     const HfDrillEvent *ev = g_ptr_array_index (run->events, k);
 
-    if (ev->mono_ms < t || ev->mono_ms > end)
+    if (ev->mono_ms < t || (ev->mono_ms >= end && end < run->end_ms))
       continue;
     if ((strcmp (ev->type, "switch") == 0 || strcmp (ev->type, "slate_on") == 0
             || strcmp (ev->type, "manual") == 0)
@@ -183,13 +187,29 @@ hf_drill_switch (const HfDrillRun * run, guint i, const gchar * on_air)
   return HF_NONE;
 }
 
-/* Step -> the primary on air again, searched until the link is touched
- * again (then the revert was interrupted, not missed) or the run ends. */
+/* A step that breaks @link: a sever, or an impairment that expects the
+ * relay to see it (a 5 ms delay does not stop a revert). */
+static gboolean
+hf_drill_step_breaks (const HfScenarioStep * s, const gchar * link)
+{
+  return hf_drill_step_touches (s, link) && !hf_drill_is_restore (s)
+      && (strcmp (s->action, "sever") == 0 || s->expect != HF_EXPECT_NOTHING);
+}
+
+/* Step -> the primary on air again, searched until the primary's link is
+ * broken again (then the revert was interrupted, not missed) or the run
+ * ends. */
 static gint64
 hf_drill_revert (const HfDrillRun * run, guint i, gboolean * interrupted)
 {
-  gint64 t = run->step_ms[i], end = hf_drill_link_window_end (run, i);
+  gint64 t = run->step_ms[i], end = run->end_ms;
 
+  for (guint j = i + 1; j < run->sc->steps->len; j++)
+    if (run->step_ms[j] >= 0 && hf_drill_step_breaks (hf_drill_step (run, j),
+            run->primary)) {
+      end = run->step_ms[j];
+      break;
+    }
   *interrupted = end < run->end_ms;
   for (guint k = 0; k < run->events->len; k++) {
     const HfDrillEvent *ev = g_ptr_array_index (run->events, k);
@@ -311,7 +331,8 @@ hf_drill_add_ms (JsonBuilder * b, const gchar * name, gint64 v)
     json_builder_add_int_value (b, v);
 }
 
-/* Worst figures per SLO, gathered over the steps. */
+/* Worst figures per SLO, gathered over the steps; HF_NONE until a step
+ * is judged. */
 typedef struct
 {
   gint64 detect, switch_, revert, recover;
@@ -327,7 +348,7 @@ hf_drill_worst (gint64 v, gint64 * worst, gboolean * missing, guint * at,
     if (!*missing)
       *at = step;
     *missing = TRUE;
-  } else if (v > *worst) {
+  } else if (*worst == HF_NONE || v > *worst) {
     *worst = v;
     if (!*missing)
       *at = step;
@@ -422,13 +443,16 @@ hf_drill_build_step (const HfDrillRun * run, guint i, JsonBuilder * b,
   json_builder_end_object (b);
 }
 
-/* One SLO line: {"slo", "limit", "measured", "unit", "pass", "detail"}. */
+/* One SLO line: {"slo", "limit", "measured", "unit", "pass", "detail"}.
+ * @measured HF_NONE: no step to judge (the SLO holds vacuously, and says
+ * so). */
 static gboolean
 hf_drill_slo (JsonBuilder * b, const gchar * name, gint64 limit,
     gint64 measured, gboolean missing, const gchar * unit,
     const gchar * detail)
 {
-  gboolean pass = !missing && measured <= limit;
+  gboolean vacuous = !missing && measured == HF_NONE;
+  gboolean pass = !missing && (vacuous || measured <= limit);
 
   if (limit < 0)
     return TRUE;
@@ -438,7 +462,7 @@ hf_drill_slo (JsonBuilder * b, const gchar * name, gint64 limit,
   json_builder_set_member_name (b, "limit");
   json_builder_add_int_value (b, limit);
   json_builder_set_member_name (b, "measured");
-  if (missing)
+  if (missing || vacuous)
     json_builder_add_null_value (b);
   else
     json_builder_add_int_value (b, measured);
@@ -447,7 +471,8 @@ hf_drill_slo (JsonBuilder * b, const gchar * name, gint64 limit,
   json_builder_set_member_name (b, "pass");
   json_builder_add_boolean_value (b, pass);
   json_builder_set_member_name (b, "detail");
-  json_builder_add_string_value (b, detail ? detail : "");
+  json_builder_add_string_value (b, vacuous ? "no step to judge" :
+      detail ? detail : "");
   json_builder_end_object (b);
   return pass;
 }
@@ -507,6 +532,7 @@ hf_drill_report_build (const HfDrillRun * run)
   gboolean pass;
 
   w.detect_step = w.switch_step = w.revert_step = w.recover_step = G_MAXUINT;
+  w.detect = w.switch_ = w.revert = w.recover = HF_NONE;
   json_builder_begin_object (b);
   json_builder_set_member_name (b, "drill");
   json_builder_add_string_value (b, run->sc->name);
@@ -584,7 +610,7 @@ hf_drill_format_steps (GString * s, JsonArray * steps)
     hf_drill_cell (s, o, "revert_ms", 8, "s");
     never = json_object_get_array_member (o, "never");
     for (guint k = 0; never && k < json_array_get_length (never); k++)
-      g_string_append_printf (s, "%s no %s", k ? "," : "  (",
+      g_string_append_printf (s, "%sno %s", k ? ", " : "  (",
           json_array_get_string_element (never, k));
     if (never && json_array_get_length (never) > 0)
       g_string_append (s, ")");

@@ -52,8 +52,10 @@ typedef struct
   gint64 end_ms;                /* when the run ended */
   const gint64 *step_ms;        /* (array) when each step was applied, -1
                                  * for a step that never ran */
-  GPtrArray *events;            /* (transfer none) of HfDrillEvent, by time */
-  GPtrArray *probe;             /* (transfer none) of HfProbeRec, by time */
+  GPtrArray *events;            /* (transfer none) of HfDrillEvent, sorted
+                                 * by mono_ms */
+  GPtrArray *probe;             /* (transfer none) of HfProbeRec, sorted by
+                                 * mono_ms */
   const gchar *screen_at_start; /* (transfer none) each observer starts here */
   gboolean aborted;
   gboolean started;             /* t = 0 was reached: SLOs are judged */

@@ -30,6 +30,8 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -49,6 +51,9 @@
 #define HF_DRILL_POLL_MS 100
 #define HF_DRILL_HTTP_TIMEOUT_S 2
 #define HF_DRILL_PROBE_STOP_MS 5000
+#define HF_DRILL_COMMAND_TIMEOUT_S "10"
+/* A probe outlives the drill by at most this (if hf-drill is killed). */
+#define HF_DRILL_PROBE_MARGIN_S 60
 
 typedef struct _HfDrill HfDrill;
 
@@ -59,6 +64,7 @@ typedef struct
   gchar *name;
   GSubprocess *proc;
   GDataInputStream *out;
+  GCancellable *cancel;         /* stops the pending read when freed */
   gchar *screen;                /* last screen seen */
   JsonNode *summary;            /* (nullable) its last line */
   gboolean eof;
@@ -87,6 +93,7 @@ struct _HfDrill
   guint poll_id;
   gboolean aborted;
   gboolean started;             /* t = 0 reached */
+  gboolean wrote_state;
   gboolean failed;              /* could not run: exit 2 */
   gchar *error;
 };
@@ -99,19 +106,31 @@ hf_drill_now_ms (void)
 
 /* ---- Links -------------------------------------------------------------- */
 
+/* Runs a link command, bounded: `timeout` ends one that hangs (an
+ * hf-linkem that stopped answering must not hang the drill, least of all
+ * its restore on abort). */
 static gboolean
 hf_drill_spawn (gchar ** argv, GError ** error)
 {
+  g_autoptr (GPtrArray) bounded = g_ptr_array_new ();
   g_autofree gchar *out = NULL, *err = NULL;
   gint status = 0;
 
-  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-          &err, &status, error))
+  g_ptr_array_add (bounded, (gchar *) "timeout");
+  g_ptr_array_add (bounded, (gchar *) "-k");
+  g_ptr_array_add (bounded, (gchar *) "2");
+  g_ptr_array_add (bounded, (gchar *) HF_DRILL_COMMAND_TIMEOUT_S);
+  for (guint i = 0; argv[i]; i++)
+    g_ptr_array_add (bounded, argv[i]);
+  g_ptr_array_add (bounded, NULL);
+  if (!g_spawn_sync (NULL, (gchar **) bounded->pdata, NULL,
+          G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, error))
     return FALSE;
   if (!g_spawn_check_wait_status (status, NULL)) {
     g_strstrip (err);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", argv[0],
-        *err ? err : "failed");
+        *err ? err : WIFEXITED (status) && WEXITSTATUS (status) == 124 ?
+        "timed out" : "failed");
     return FALSE;
   }
   return TRUE;
@@ -129,13 +148,16 @@ hf_drill_linkem_path (const gchar * bindir)
 }
 
 /* Applies @action (@args) to one link: hf-linkem for everything, ip link
- * for sever/restore of a netdev link. */
+ * for sever/restore of a netdev link.  Both parts are tried even if one
+ * fails (a restore must do what it can). */
 static gboolean
 hf_drill_apply_link (const gchar * bindir, const HfScenarioLink * l,
     const gchar * action, gchar ** args, GError ** error)
 {
   gboolean reset = strcmp (action, "restore") == 0
       || strcmp (action, "clear") == 0;
+  g_autoptr (GError) ip_error = NULL;
+  g_autoptr (GError) linkem_error = NULL;
 
   if (l->netdev != NULL && (reset || strcmp (action, "sever") == 0)) {
     g_autoptr (GPtrArray) argv = g_ptr_array_new ();
@@ -150,8 +172,7 @@ hf_drill_apply_link (const gchar * bindir, const HfScenarioLink * l,
     g_ptr_array_add (argv, l->netdev);
     g_ptr_array_add (argv, (gchar *) (reset ? "up" : "down"));
     g_ptr_array_add (argv, NULL);
-    if (!hf_drill_spawn ((gchar **) argv->pdata, error))
-      return FALSE;
+    hf_drill_spawn ((gchar **) argv->pdata, &ip_error);
   }
   if (l->linkem_link != NULL) {
     g_autoptr (GPtrArray) argv = g_ptr_array_new ();
@@ -168,10 +189,14 @@ hf_drill_apply_link (const gchar * bindir, const HfScenarioLink * l,
     for (guint i = 0; args && args[i]; i++)
       g_ptr_array_add (argv, args[i]);
     g_ptr_array_add (argv, NULL);
-    if (!hf_drill_spawn ((gchar **) argv->pdata, error))
-      return FALSE;
+    hf_drill_spawn ((gchar **) argv->pdata, &linkem_error);
   }
-  return TRUE;
+  if (ip_error == NULL && linkem_error == NULL)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s%s%s",
+      ip_error ? ip_error->message : "", ip_error && linkem_error ? "; " : "",
+      linkem_error ? linkem_error->message : "");
+  return FALSE;
 }
 
 /* Restores every link, going on past failures; FALSE if one failed. */
@@ -208,11 +233,41 @@ hf_drill_default_state_path (void)
   return g_strdup_printf ("/tmp/hf-drill-%u.state", (guint) getuid ());
 }
 
+/* TRUE if @pid is a running hf-drill (not a recycled pid). */
+static gboolean
+hf_drill_pid_is_drill (gint64 pid)
+{
+  g_autofree gchar *link = g_strdup_printf ("/proc/%" G_GINT64_FORMAT "/exe",
+      pid);
+  g_autofree gchar *exe = pid > 1 ? g_file_read_link (link, NULL) : NULL;
+
+  return exe != NULL && g_str_has_suffix (exe, "/hf-drill");
+}
+
+/* The pid a state file names, 0 if none. */
+static gint64
+hf_drill_state_pid (const gchar * path)
+{
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, NULL))
+    return 0;
+  return g_key_file_get_int64 (kf, "drill", "pid", NULL);
+}
+
 static gboolean
 hf_drill_write_state (HfDrill * d, GError ** error)
 {
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autofree gchar *data = NULL;
+  gint64 other = hf_drill_state_pid (d->state_path);
+
+  if (other != getpid () && hf_drill_pid_is_drill (other)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, "drill %"
+        G_GINT64_FORMAT " is running (%s); set HF_DRILL_STATE to run "
+        "another at the same time", other, d->state_path);
+    return FALSE;
+  }
 
   g_key_file_set_int64 (kf, "drill", "pid", getpid ());
   g_key_file_set_string (kf, "drill", "name", d->sc->name);
@@ -234,19 +289,6 @@ hf_drill_write_state (HfDrill * d, GError ** error)
   return g_file_set_contents (d->state_path, data, -1, error);
 }
 
-static void
-hf_drill_link_free (gpointer p)
-{
-  HfScenarioLink *l = p;
-
-  g_free (l->name);
-  g_free (l->linkem_link);
-  g_free (l->linkem_ctl);
-  g_free (l->netdev);
-  g_free (l->netns);
-  g_free (l);
-}
-
 static gint
 hf_drill_abort_command (void)
 {
@@ -254,7 +296,7 @@ hf_drill_abort_command (void)
   g_autoptr (GKeyFile) kf = g_key_file_new ();
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) links = g_ptr_array_new_with_free_func
-      (hf_drill_link_free);
+      (hf_scenario_link_free);
   g_auto (GStrv) groups = NULL;
   g_autofree gchar *bindir = NULL;
   gint64 pid;
@@ -283,8 +325,10 @@ hf_drill_abort_command (void)
   }
   /* Links first: the drill itself may be stuck. */
   ok = hf_drill_restore_links (bindir ? bindir : ".", links, FALSE);
-  if (pid > 1 && kill ((pid_t) pid, SIGTERM) == 0)
+  if (hf_drill_pid_is_drill (pid) && kill ((pid_t) pid, SIGTERM) == 0)
     g_printerr ("hf-drill: told drill %" G_GINT64_FORMAT " to stop\n", pid);
+  else
+    g_printerr ("hf-drill: drill %" G_GINT64_FORMAT " is not running\n", pid);
   return ok ? HF_DRILL_EXIT_PASS : HF_DRILL_EXIT_ERROR;
 }
 
@@ -324,6 +368,33 @@ hf_drill_get_json (HfDrill * d, const gchar * path, GError ** error)
   return json_node_copy (json_parser_get_root (parser));
 }
 
+/* (transfer none) (nullable) member @name if it is a string. */
+static const gchar *
+hf_drill_member (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n)
+      || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
+static gchar *
+hf_drill_member_dup (JsonObject * o, const gchar * name)
+{
+  return g_strdup (hf_drill_member (o, name));
+}
+
+/* (transfer none) (nullable) member @name if it is an array. */
+static JsonArray *
+hf_drill_array_member (JsonObject * o, const gchar * name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+}
+
 /* Reads the stream's primary and on-air input. */
 static gboolean
 hf_drill_read_stream (HfDrill * d, gchar ** on_air, GError ** error)
@@ -337,7 +408,7 @@ hf_drill_read_stream (HfDrill * d, gchar ** on_air, GError ** error)
   if (root == NULL)
     return FALSE;
   o = json_node_get_object (root);
-  inputs = json_object_get_array_member (o, "inputs");
+  inputs = hf_drill_array_member (o, "inputs");
   if (inputs == NULL || json_array_get_length (inputs) == 0
       || !JSON_NODE_HOLDS_OBJECT (json_array_get_element (inputs, 0))) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -345,20 +416,17 @@ hf_drill_read_stream (HfDrill * d, gchar ** on_air, GError ** error)
     return FALSE;
   }
   g_free (d->primary);
-  d->primary = g_strdup (json_object_get_string_member_with_default
-      (json_array_get_object_element (inputs, 0), "name", ""));
-  *on_air = g_strdup (json_object_get_string_member_with_default (o,
-          "on_air", "none"));
+  d->primary = g_strdup (hf_drill_member (json_array_get_object_element
+          (inputs, 0), "name"));
+  *on_air = g_strdup (hf_drill_member (o, "on_air"));
+  if (d->primary == NULL) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "stream %s: its first input has no name", d->sc->stream);
+    return FALSE;
+  }
   return TRUE;
 }
 
-static gchar *
-hf_drill_member_dup (JsonObject * o, const gchar * name)
-{
-  const gchar *s = json_object_get_string_member_with_default (o, name, NULL);
-
-  return g_strdup (s);
-}
 
 /* Fetches the relay's events since the last one seen; @keep: record them
  * (FALSE before t = 0: only the last id matters). */
@@ -375,10 +443,11 @@ hf_drill_poll_events (HfDrill * d, gboolean keep)
     g_printerr ("hf-drill: relay events: %s\n", error->message);
     return;
   }
-  events = json_object_get_array_member (json_node_get_object (root),
-      "events");
+  events = hf_drill_array_member (json_node_get_object (root), "events");
   for (guint i = 0; events && i < json_array_get_length (events); i++) {
-    JsonObject *e = json_array_get_object_element (events, i);
+    JsonNode *node = json_array_get_element (events, i);
+    JsonObject *e = JSON_NODE_HOLDS_OBJECT (node) ?
+        json_node_get_object (node) : NULL;
     HfDrillEvent *ev;
 
     if (e == NULL)
@@ -389,8 +458,8 @@ hf_drill_poll_events (HfDrill * d, gboolean keep)
       continue;
     ev = g_new0 (HfDrillEvent, 1);
     ev->mono_ms = json_object_get_int_member_with_default (e, "mono_ms", 0);
-    ev->type = g_strdup (json_object_get_string_member_with_default (e,
-            "type", "unknown"));
+    ev->type = g_strdup (hf_drill_member (e, "type") ?
+        hf_drill_member (e, "type") : "unknown");
     ev->input = hf_drill_member_dup (e, "input");
     ev->from = hf_drill_member_dup (e, "from");
     ev->to = hf_drill_member_dup (e, "to");
@@ -427,7 +496,9 @@ hf_drill_probe_line (HfDrillProbe * p, const gchar * line)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return;
   o = json_node_get_object (json_parser_get_root (parser));
-  type = json_object_get_string_member_with_default (o, "type", "");
+  type = hf_drill_member (o, "type");
+  if (type == NULL)
+    return;
   if (strcmp (type, "summary") == 0) {
     if (p->summary)
       json_node_unref (p->summary);
@@ -437,14 +508,20 @@ hf_drill_probe_line (HfDrillProbe * p, const gchar * line)
   r = g_new0 (HfProbeRec, 1);
   r->observer = p->index;
   r->mono_ms = json_object_get_int_member_with_default (o, "mono_ms", 0);
-  if (strcmp (type, "freeze") == 0) {
+  if (strcmp (type, "freeze") == 0
+      && !json_object_get_boolean_member_with_default (o, "open", FALSE)) {
+    /* An open freeze is one still running when the probe stopped, after
+     * the drill: not the viewers' experience during it. */
     r->kind = HF_PROBE_REC_FREEZE;
     r->start_ms = json_object_get_int_member_with_default (o,
         "start_mono_ms", r->mono_ms);
     r->duration_ms = json_object_get_int_member_with_default (o,
         "duration_ms", 0);
   } else if (strcmp (type, "screen") == 0) {
+    /* The change went on screen at at_mono_ms; the line comes later. */
     r->kind = HF_PROBE_REC_SCREEN;
+    r->mono_ms = json_object_get_int_member_with_default (o, "at_mono_ms",
+        r->mono_ms);
     r->from = hf_drill_member_dup (o, "from");
     r->to = hf_drill_member_dup (o, "to");
     g_free (p->screen);
@@ -456,7 +533,7 @@ hf_drill_probe_line (HfDrillProbe * p, const gchar * line)
     g_free (r);
     return;
   }
-  if (d->t0_ms > 0) {
+  if (d->started && (d->end_ms == 0 || r->mono_ms <= d->end_ms)) {
     g_print ("  %+8.3fs %s: %s\n", (r->mono_ms - d->t0_ms) / 1000.0, p->name,
         line);
     g_ptr_array_add (d->probe_recs, r);
@@ -474,6 +551,8 @@ hf_drill_on_probe_line (GObject * src, GAsyncResult * res, gpointer user_data)
 
   line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (src),
       res, NULL, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;                     /* @p is gone */
   if (line == NULL) {
     p->eof = TRUE;
     return;
@@ -485,19 +564,32 @@ hf_drill_on_probe_line (GObject * src, GAsyncResult * res, gpointer user_data)
 static void
 hf_drill_read_probe (HfDrillProbe * p)
 {
-  g_data_input_stream_read_line_async (p->out, G_PRIORITY_DEFAULT, NULL,
+  g_data_input_stream_read_line_async (p->out, G_PRIORITY_DEFAULT, p->cancel,
       hf_drill_on_probe_line, p);
+}
+
+/* In the probe, before exec: it dies with hf-drill, whatever kills it. */
+static void
+hf_drill_probe_child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
 static gboolean
 hf_drill_start_probes (HfDrill * d, GError ** error)
 {
   g_autofree gchar *probe = g_build_filename (d->bindir, "hf-probe", NULL);
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autofree gchar *bound = g_strdup_printf ("%" G_GINT64_FORMAT,
+      (d->sc->settle_ms + d->sc->duration_ms) / 1000 + HF_DRILL_PROBE_MARGIN_S);
 
   if (!g_file_test (probe, G_FILE_TEST_IS_EXECUTABLE)) {
     g_free (probe);
     probe = g_strdup ("hf-probe");
   }
+  g_subprocess_launcher_set_child_setup (launcher, hf_drill_probe_child_setup,
+      NULL, NULL);
   for (guint i = 0; i < d->sc->observers->len; i++) {
     const HfScenarioObserver *o = g_ptr_array_index (d->sc->observers, i);
     HfDrillProbe *p = g_new0 (HfDrillProbe, 1);
@@ -505,11 +597,14 @@ hf_drill_start_probes (HfDrill * d, GError ** error)
     p->drill = d;
     p->index = i;
     p->name = g_strdup (o->name);
+    p->cancel = g_cancellable_new ();
     g_ptr_array_add (d->probes, p);
-    p->proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE, error, probe,
-        "--label", o->name, o->url, NULL);
-    if (p->proc == NULL)
+    p->proc = g_subprocess_launcher_spawn (launcher, error, probe, "--label",
+        o->name, "--duration", bound, o->url, NULL);
+    if (p->proc == NULL) {
+      p->eof = TRUE;
       return FALSE;
+    }
     p->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p->proc));
     hf_drill_read_probe (p);
   }
@@ -521,11 +616,13 @@ hf_drill_probe_free (gpointer ptr)
 {
   HfDrillProbe *p = ptr;
 
+  g_cancellable_cancel (p->cancel);
   if (p->proc) {
     g_subprocess_force_exit (p->proc);
     g_object_unref (p->proc);
   }
   g_clear_object (&p->out);
+  g_clear_object (&p->cancel);
   if (p->summary)
     json_node_unref (p->summary);
   g_free (p->screen);
@@ -551,8 +648,9 @@ hf_drill_stop_probes (HfDrill * d)
     all_done = TRUE;
     for (guint i = 0; i < d->probes->len; i++)
       all_done &= ((HfDrillProbe *) g_ptr_array_index (d->probes, i))->eof;
-    if (!all_done)
-      g_main_context_iteration (ctx, TRUE);
+    /* Not a blocking iteration: nothing else may be due to wake it. */
+    if (!all_done && !g_main_context_iteration (ctx, FALSE))
+      g_usleep (5000);
   } while (!all_done && hf_drill_now_ms () < deadline);
 }
 
@@ -644,8 +742,16 @@ hf_drill_on_signal (gpointer user_data)
 {
   HfDrill *d = user_data;
 
-  if (d->aborted)
-    return G_SOURCE_CONTINUE;
+  if (d->aborted) {
+    /* Asked twice: the drill is stuck somewhere; restore and leave. */
+    g_printerr ("hf-drill: aborted again: restoring every link and exiting\n");
+    hf_drill_restore_links (d->bindir, d->sc->links, TRUE);
+    if (hf_drill_state_pid (d->state_path) == getpid ())
+      g_unlink (d->state_path);
+    _exit (HF_DRILL_EXIT_ABORTED);
+  }
+  if (d->end_ms != 0)
+    return G_SOURCE_CONTINUE;   /* already ending: links are restored */
   g_printerr ("hf-drill: aborted: restoring every link\n");
   d->aborted = TRUE;
   d->end_ms = hf_drill_now_ms ();
@@ -737,6 +843,24 @@ hf_drill_add_details (HfDrill * d, JsonNode * report)
 }
 
 static gint
+hf_drill_event_by_time (gconstpointer a, gconstpointer b)
+{
+  const HfDrillEvent *x = *(HfDrillEvent * const *) a;
+  const HfDrillEvent *y = *(HfDrillEvent * const *) b;
+
+  return (x->mono_ms > y->mono_ms) - (x->mono_ms < y->mono_ms);
+}
+
+static gint
+hf_drill_rec_by_time (gconstpointer a, gconstpointer b)
+{
+  const HfProbeRec *x = *(HfProbeRec * const *) a;
+  const HfProbeRec *y = *(HfProbeRec * const *) b;
+
+  return (x->mono_ms > y->mono_ms) - (x->mono_ms < y->mono_ms);
+}
+
+static gint
 hf_drill_report (HfDrill * d, const gchar * json_path)
 {
   HfDrillRun run = { 0, };
@@ -745,6 +869,10 @@ hf_drill_report (HfDrill * d, const gchar * json_path)
   JsonObject *r;
   const gchar *result;
 
+  /* The report reads both in time order; a screen change is dated when it
+   * went on screen, which can be before lines printed earlier. */
+  g_ptr_array_sort (d->events, hf_drill_event_by_time);
+  g_ptr_array_sort (d->probe_recs, hf_drill_rec_by_time);
   run.sc = d->sc;
   run.primary = d->primary;
   run.on_air_at_start = d->on_air_at_start;
@@ -860,53 +988,67 @@ hf_drill_clear (HfDrill * d)
   hf_scenario_free (d->sc);
 }
 
+/* Up to t = 0: state file, clean links, probes, settle.  FALSE with
+ * @error if the drill cannot run. */
+static gboolean
+hf_drill_prepare (HfDrill * d, GError ** error)
+{
+  if (!hf_drill_write_state (d, error))
+    return FALSE;
+  d->wrote_state = TRUE;
+  if (!hf_drill_restore_links (d->bindir, d->sc->links, TRUE)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "the links cannot be controlled (is hf-linkem running?)");
+    return FALSE;
+  }
+  return hf_drill_start_probes (d, error) && hf_drill_settle (d, error);
+}
+
 /* Runs the drill; everything that could leave a link broken goes through
  * the restore at the end. */
 static gint
 hf_drill_run (HfDrill * d, const gchar * json_path)
 {
-  g_autoptr (GError) error = NULL;
-  guint sigint, sigterm;
+  GError *error = NULL;
+  guint signals[3];
   gint rc;
 
-  sigint = g_unix_signal_add (SIGINT, hf_drill_on_signal, d);
-  sigterm = g_unix_signal_add (SIGTERM, hf_drill_on_signal, d);
+  /* An ssh session that drops must not leave a link severed; a closed
+   * pipe on stdout must not kill the drill before its restore. */
+  signal (SIGPIPE, SIG_IGN);
+  signals[0] = g_unix_signal_add (SIGINT, hf_drill_on_signal, d);
+  signals[1] = g_unix_signal_add (SIGTERM, hf_drill_on_signal, d);
+  signals[2] = g_unix_signal_add (SIGHUP, hf_drill_on_signal, d);
   hf_drill_print_plan (d->sc);
-  if (!hf_drill_write_state (d, &error))
-    goto failed;
-  if (!hf_drill_restore_links (d->bindir, d->sc->links, TRUE)) {
-    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED,
-        "the links cannot be controlled (is hf-linkem running?)");
-    goto failed;
-  }
-  if (!hf_drill_start_probes (d, &error) || !hf_drill_settle (d, &error))
-    goto failed;
-  hf_drill_poll_events (d, FALSE);
-  d->t0_ms = hf_drill_now_ms ();
-  d->started = TRUE;
-  g_print ("  %+8.3fs start: %s on air, every observer live\n", 0.0,
-      d->on_air_at_start);
-  d->poll_id = g_timeout_add (HF_DRILL_POLL_MS, hf_drill_on_poll, d);
-  hf_drill_schedule (d);
-  g_main_loop_run (d->loop);
-  goto done;
-
-  /* ERRORS */
-failed:
-  d->failed = TRUE;
-  d->error = g_strdup (error->message);
-  d->end_ms = hf_drill_now_ms ();
-  if (d->t0_ms == 0)
+  if (hf_drill_prepare (d, &error)) {
+    hf_drill_poll_events (d, FALSE);
+    d->t0_ms = hf_drill_now_ms ();
+    d->started = TRUE;
+    g_print ("  %+8.3fs start: %s on air, every observer live\n", 0.0,
+        d->on_air_at_start);
+    d->poll_id = g_timeout_add (HF_DRILL_POLL_MS, hf_drill_on_poll, d);
+    hf_drill_schedule (d);
+    g_main_loop_run (d->loop);
+  } else {
+    d->failed = TRUE;
+    d->error = g_strdup (error->message);
+    g_error_free (error);
+    d->end_ms = hf_drill_now_ms ();
     d->t0_ms = d->end_ms;
-done:
+  }
   /* Whatever happened, the links are put back first. */
   hf_drill_restore_links (d->bindir, d->sc->links, FALSE);
-  hf_drill_poll_events (d, d->t0_ms > 0);
+  if (d->poll_id)
+    g_source_remove (d->poll_id);
+  d->poll_id = 0;
+  hf_drill_poll_events (d, d->started);
   hf_drill_stop_probes (d);
   rc = hf_drill_report (d, json_path);
-  g_source_remove (sigint);
-  g_source_remove (sigterm);
-  g_unlink (d->state_path);
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    g_source_remove (signals[i]);
+  /* Another drill's file is not ours to remove. */
+  if (d->wrote_state && hf_drill_state_pid (d->state_path) == getpid ())
+    g_unlink (d->state_path);
   return rc;
 }
 

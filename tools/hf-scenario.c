@@ -45,7 +45,7 @@ typedef struct
   guint line;
 } HfScenarioParser;
 
-static void
+void
 hf_scenario_link_free (gpointer p)
 {
   HfScenarioLink *l = p;
@@ -123,20 +123,27 @@ hf_scenario_find_link (const HfScenario * sc, const gchar * name)
 gboolean
 hf_scenario_parse_time (const gchar * s, gint64 * ms)
 {
+  g_autofree gchar *number = NULL;
+  const gchar *unit;
   gchar *end = NULL;
   gdouble v, scale;
+  gsize n;
 
-  if (s == NULL || !g_ascii_isdigit (s[0]))
+  /* Plain decimals only: strtod alone would take "0x1p2" and "1e3". */
+  n = s ? strspn (s, "0123456789.") : 0;
+  if (n == 0 || !g_ascii_isdigit (s[0]) || n > 32)
     return FALSE;
+  number = g_strndup (s, n);
+  unit = s + n;
   errno = 0;
-  v = g_ascii_strtod (s, &end);
-  if (errno != 0 || end == s || !isfinite (v))
+  v = g_ascii_strtod (number, &end);
+  if (errno != 0 || *end != '\0' || !isfinite (v))
     return FALSE;
-  if (strcmp (end, "ms") == 0)
+  if (strcmp (unit, "ms") == 0)
     scale = 1;
-  else if (strcmp (end, "s") == 0)
+  else if (strcmp (unit, "s") == 0)
     scale = 1000;
-  else if (strcmp (end, "m") == 0 || strcmp (end, "min") == 0)
+  else if (strcmp (unit, "m") == 0 || strcmp (unit, "min") == 0)
     scale = 60000;
   else
     return FALSE;
@@ -244,9 +251,10 @@ hf_scenario_drill_key (HfScenarioParser * p, const gchar * key,
   } else if (strcmp (key, "description") == 0) {
     sc->description = g_strdup (value);
   } else if (strcmp (key, "relay") == 0) {
-    if (!g_str_has_prefix (value, "http://"))
-      return hf_scenario_fail (p, error, "relay: an http:// API address",
-          value);
+    if (!g_str_has_prefix (value, "http://") || value[7] == '\0'
+        || value[7] == '/')
+      return hf_scenario_fail (p, error, "relay: an http://HOST:PORT API "
+          "address", value);
     sc->relay = g_strdup (value);
     while (g_str_has_suffix (sc->relay, "/"))
       sc->relay[strlen (sc->relay) - 1] = '\0';
@@ -566,10 +574,30 @@ hf_scenario_resolve_links (HfScenarioParser * p, GError ** error)
       l = n;
     }
     if (l->linkem_link == NULL && strcmp (s->action, "sever") != 0
-        && strcmp (s->action, "restore") != 0) {
+        && strcmp (s->action, "restore") != 0
+        && strcmp (s->action, "clear") != 0) {
       p->line = s->line;
       return hf_scenario_fail (p, error, "a netdev-only link can only be "
           "severed and restored", s->text);
+    }
+  }
+  for (guint i = 0; i < sc->steps->len; i++) {
+    HfScenarioStep *s = g_ptr_array_index (sc->steps, i);
+    gboolean any = FALSE;
+
+    if (strcmp (s->link, "all") != 0)
+      continue;
+    for (guint k = 0; k < sc->links->len; k++) {
+      const HfScenarioLink *l = g_ptr_array_index (sc->links, k);
+
+      any |= l->linkem_link != NULL || strcmp (s->action, "sever") == 0
+          || strcmp (s->action, "restore") == 0
+          || strcmp (s->action, "clear") == 0;
+    }
+    if (!any) {
+      p->line = s->line;
+      return hf_scenario_fail (p, error, "\"all\" names no link this step "
+          "can change (list them in [links])", s->text);
     }
   }
   for (guint i = 0; i < sc->links->len; i++) {
@@ -594,6 +622,14 @@ hf_scenario_validate (HfScenarioParser * p, GError ** error)
         "[drill] needs name, relay, stream and a duration above 0");
     return FALSE;
   }
+  if (sc->observers->len == 0 && (sc->slo.max_viewer_gap_ms >= 0
+          || sc->slo.max_slate_ms >= 0 || sc->slo.max_recover_ms >= 0
+          || sc->slo.max_frames_lost >= 0)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the viewers' SLOs (max-viewer-gap, max-slate, max-recover, "
+        "max-frames-lost) need an [observers] entry");
+    return FALSE;
+  }
   for (guint i = 0; i < sc->steps->len; i++) {
     HfScenarioStep *s = g_ptr_array_index (sc->steps, i);
 
@@ -601,9 +637,9 @@ hf_scenario_validate (HfScenarioParser * p, GError ** error)
     if (s->at_ms < last)
       return hf_scenario_fail (p, error, "steps must be in time order",
           s->text);
-    if (s->at_ms > sc->duration_ms)
-      return hf_scenario_fail (p, error, "step after the drill's duration",
-          s->text);
+    if (s->at_ms >= sc->duration_ms)
+      return hf_scenario_fail (p, error, "step at or after the drill's "
+          "duration (nothing could be seen of it)", s->text);
     last = s->at_ms;
   }
   return hf_scenario_resolve_links (p, error);

@@ -117,6 +117,9 @@ HfScenario *hf_scenario_parse (const gchar * text, gsize len,
 
 void hf_scenario_free (HfScenario * sc);
 
+/* Frees one HfScenarioLink (a GDestroyNotify). */
+void hf_scenario_link_free (gpointer link);
+
 /* (transfer none) (nullable) the link named @name. */
 const HfScenarioLink *hf_scenario_find_link (const HfScenario * sc,
     const gchar * name);

@@ -88,9 +88,11 @@ EOS
 # Broken scenarios are refused with the line at fault, exit 2, nothing run.
 test_drill_bad_scenario_refused () {
   printf '[drill]\nname = x\nrelay = http://127.0.0.1:1\nstream = s\nduration = 5s\n[timeline]\nat 9s: sever a\n' > "$T/bad.ini"
+  local rc
   "$HF_BUILD/hf-drill" run "$T/bad.ini" > "$T/out.txt" 2>&1
-  [ $? = 2 ] || fail "exit $? for a step past the duration (want 2)"
-  grep -q 'line 7: step after' "$T/out.txt" || fail "no line number: $(cat "$T/out.txt")"
+  rc=$?
+  [ $rc = 2 ] || fail "exit $rc for a step past the duration (want 2)"
+  grep -q 'line 7: step at or after' "$T/out.txt" || fail "no line number: $(cat "$T/out.txt")"
   "$HF_BUILD/hf-drill" run tools/drills/kill-primary.ini > "$T/out2.txt" 2>&1
   [ $? = 2 ] || fail "a scenario with unset variables ran"
   grep -q 'is not set' "$T/out2.txt" || fail "unset variable not named: $(cat "$T/out2.txt")"

@@ -318,7 +318,8 @@ GST_START_TEST (test_simultaneous_steps_count_viewer_figures_once)
   JsonObject *r;
 
   hf_test_drill_init (&t, "at 5s: sever primary\nat 5s: sever backup\n", "");
-  t.step_ms[1] = t.step_ms[0];
+  /* hf-drill applies them one after the other, a few ms apart. */
+  t.step_ms[1] = t.step_ms[0] + 4;
   hf_test_freeze (&t, 5400, 900);
   hf_test_lost (&t, 5500, 4);
   r = hf_test_build (&t);
@@ -343,7 +344,7 @@ GST_START_TEST (test_a_never_recovered_viewer_and_abort)
   HfTestDrill t;
   JsonObject *r;
 
-  hf_test_drill_init (&t, "at 5s: sever all\nat 9s: restore all\n",
+  hf_test_drill_init (&t, "at 5s: sever primary\nat 9s: restore all\n",
       "max-recover = 2s\n");
   hf_test_screen (&t, 5600, "live", "slate");
   t.run.aborted = TRUE;
@@ -355,7 +356,7 @@ GST_START_TEST (test_a_never_recovered_viewer_and_abort)
   hf_test_drill_clear (&t);
 
   /* Never settled: nothing is judged, the result is an error. */
-  hf_test_drill_init (&t, "at 5s: sever all\n", "max-recover = 2s\n");
+  hf_test_drill_init (&t, "at 5s: sever primary\n", "max-recover = 2s\n");
   t.run.started = FALSE;
   t.step_ms[0] = -1;
   r = hf_test_build (&t);
@@ -365,7 +366,7 @@ GST_START_TEST (test_a_never_recovered_viewer_and_abort)
       "error");
   hf_test_drill_clear (&t);
 
-  hf_test_drill_init (&t, "at 5s: sever all\nat 9s: restore all\n",
+  hf_test_drill_init (&t, "at 5s: sever primary\nat 9s: restore all\n",
       "max-recover = 2s\n");
   hf_test_screen (&t, 5600, "live", "slate");
   r = hf_test_build (&t);
@@ -407,6 +408,32 @@ GST_START_TEST (test_flapping_judges_only_uninterrupted_reverts)
 
 GST_END_TEST;
 
+/* A harmless step on the primary's link does not excuse a missing revert,
+ * and an SLO with no step to judge says so instead of "0 ms". */
+GST_START_TEST (test_a_missing_revert_is_not_excused_by_a_harmless_step)
+{
+  HfTestDrill t;
+  JsonObject *r, *slo;
+
+  hf_test_drill_init (&t, "at 5s: sever primary\nat 12s: restore all\n"
+      "at 14s: delay primary 5ms\nat 15s: loss backup 1%\n",
+      "revert-by = 10s\nmax-recover = 1s\n");
+  hf_test_event (&t, 5300, "switch", NULL, "primary", "backup");
+  r = hf_test_build (&t);
+  slo = hf_test_slo (r, "revert-by");
+  fail_unless_equals_int64 (hf_test_ms (slo, "measured"), -1);
+  fail_if (json_object_get_boolean_member (slo, "pass"));
+  /* Every observer stayed live: nothing to recover from. */
+  slo = hf_test_slo (r, "max-recover");
+  fail_unless_equals_int64 (hf_test_ms (slo, "measured"), -1);
+  fail_unless (json_object_get_boolean_member (slo, "pass"));
+  fail_unless_equals_string (json_object_get_string_member (slo, "detail"),
+      "no step to judge");
+  hf_test_drill_clear (&t);
+}
+
+GST_END_TEST;
+
 static Suite *
 hf_drill_report_suite (void)
 {
@@ -421,6 +448,7 @@ hf_drill_report_suite (void)
   tcase_add_test (tc, test_simultaneous_steps_count_viewer_figures_once);
   tcase_add_test (tc, test_a_never_recovered_viewer_and_abort);
   tcase_add_test (tc, test_flapping_judges_only_uninterrupted_reverts);
+  tcase_add_test (tc, test_a_missing_revert_is_not_excused_by_a_harmless_step);
   return s;
 }
 

@@ -48,6 +48,9 @@ GST_START_TEST (test_times_take_units)
   fail_if (hf_scenario_parse_time ("5 s", &ms));
   fail_if (hf_scenario_parse_time ("1e9m", &ms));
   fail_if (hf_scenario_parse_time ("nan", &ms));
+  fail_if (hf_scenario_parse_time ("0x1p2s", &ms));
+  fail_if (hf_scenario_parse_time ("1e3ms", &ms));
+  fail_if (hf_scenario_parse_time ("1..5s", &ms));
   fail_if (hf_scenario_parse_time ("", &ms));
 }
 
@@ -157,6 +160,9 @@ GST_START_TEST (test_bad_scenarios_are_refused_with_their_line)
   hf_test_refused ("name = 1\n", 1, "outside");
   hf_test_refused ("[drill]\nduration = 5\n", 2, "not a time");
   hf_test_refused ("[drill]\nname = t\n", 0, "needs name, relay, stream");
+  hf_test_refused ("[drill]\nrelay = http://\n", 2, "http://HOST:PORT");
+  hf_test_refused ("[drill]\nname = t\nrelay = http://h:1\nstream = s\n"
+      "duration = 5s\n[slo]\nmax-viewer-gap = 1s\n", 0, "[observers]");
 }
 
 GST_END_TEST;
@@ -181,6 +187,10 @@ GST_START_TEST (test_bad_timelines_are_refused_with_their_line)
     {"[timeline]\nat 5s: loss p 5% expect lost 1\n", 7, "ends a step"},
     {"[timeline]\nat 9s: sever a\nat 5s: sever a\n", 8, "time order"},
     {"[timeline]\nat 31s: sever a\n", 7, "after the drill's duration"},
+    {"[timeline]\nat 30s: sever a\n", 7, "at or after the drill's"},
+    {"[timeline]\nat 1s: sever all\n", 7, "names no link"},
+    {"[links]\na = netdev:eth9\n[timeline]\nat 1s: loss all 5%\n", 9,
+        "names no link"},
     {"[links]\na = linkem:a\n[timeline]\nat 1s: sever b\n", 9,
         "not in [links]"},
     {"[links]\na = netdev:eth9\n[timeline]\nat 1s: loss a 5%\n", 9,
