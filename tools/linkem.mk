@@ -28,7 +28,7 @@ $(B)/tests/test-impair: $(B)/tools/hf-impair.o
 $(B)/tests/test-linkem-ctl: $(B)/tools/hf-linkem-ctl.o $(B)/tools/hf-impair.o
 $(B)/tests/fuzz-linkem-ctl: $(B)/tools/hf-linkem-ctl.o $(B)/tools/hf-impair.o
 
-check-e2e: $(B)/hf-linkem $(B)/hf-udpgen
+check-e2e check-asan: $(B)/hf-linkem $(B)/hf-udpgen
 
 .PHONY: bench-linkem
 bench-linkem: $(B)/hf-linkem $(B)/hf-udpgen

@@ -3,7 +3,7 @@
 # the picture marks (failover/hf-mark.c) that hf-push and the builtin slate
 # draw.
 all: $(B)/hf-probe
-check-e2e: $(B)/hf-probe
+check-e2e check-asan: $(B)/hf-probe
 
 $(B)/hf-probe: $(B)/tools/hf-probe.o $(B)/tools/hf-probe-model.o \
   $(B)/failover/hf-mark.o
