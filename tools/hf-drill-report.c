@@ -7,7 +7,9 @@
  *               next step on the same link
  *   switch_ms   step -> the on-air input moving away from the step's input
  *               (switch or slate_on), same search; null when that input was
- *               not on air
+ *               not on air.  For a restore: step -> the restored input put
+ *               on air by a switch (not a revert: that is revert_ms), if it
+ *               was off air
  *   viewer_gap_ms, frames_lost, slate_ms
  *               what the probes saw from this step to the next one: the
  *               longest freeze that began then, live frames lost, time on
@@ -194,6 +196,28 @@ hf_drill_step_breaks (const HfScenarioStep * s, const gchar * link)
 {
   return hf_drill_step_touches (s, link) && !hf_drill_is_restore (s)
       && (strcmp (s->action, "sever") == 0 || s->expect != HF_EXPECT_NOTHING);
+}
+
+/* Restore step -> the relay putting the restored input on air (when it
+ * does before the link is touched again); not judged, but it is the
+ * switch a "backup comes back" step is about. */
+static gint64
+hf_drill_switch_to (const HfDrillRun * run, guint i)
+{
+  const HfScenarioStep *s = hf_drill_step (run, i);
+  gint64 t = run->step_ms[i], end = hf_drill_link_window_end (run, i);
+
+  for (guint k = 0; k < run->events->len; k++) {
+    const HfDrillEvent *ev = g_ptr_array_index (run->events, k);
+
+    if (ev->mono_ms < t || (ev->mono_ms >= end && end < run->end_ms))
+      continue;
+    if (hf_drill_is_on_air_event (ev) && strcmp (ev->type, "revert") != 0
+        && g_strcmp0 (ev->to, "slate") != 0 && hf_drill_step_input (s, ev->to)
+        && g_strcmp0 (ev->to, ev->from) != 0)
+      return ev->mono_ms - t;
+  }
+  return HF_NONE;
 }
 
 /* Step -> the primary on air again, searched until the primary's link is
@@ -400,6 +424,8 @@ hf_drill_build_step (const HfDrillRun * run, guint i, JsonBuilder * b,
             &w->switch_step, i);
     }
   } else {
+    if (!was_on_air)
+      sw = hf_drill_switch_to (run, i);
     recover = hf_drill_recover (run, i);
     if (recover != HF_NONE)
       hf_drill_worst (recover, &w->recover, &w->recover_missing,

@@ -236,6 +236,8 @@ GST_START_TEST (test_both_down_slate_time_recover_and_revert)
   s = hf_test_step (r, 2);
   fail_unless_equals_string (json_object_get_string_member (s,
           "on_air_before"), "slate");
+  /* slate -> backup is the restore's switch; the revert is its own. */
+  fail_unless_equals_int64 (hf_test_ms (s, "switch_ms"), 400);
   fail_unless_equals_int64 (hf_test_ms (s, "recover_ms"), 500);
   fail_unless_equals_int64 (hf_test_ms (s, "slate_ms"), 500);
   fail_unless_equals_int64 (hf_test_ms (s, "revert_ms"), 11000);
