@@ -1191,6 +1191,21 @@ hf_linkem_loop (HfLinkem * lk)
 /* ---------------------------------------------------------------------- */
 /* The client commands                                                    */
 
+/* Connects @fd (non-blocking) to @sun, retrying while the proxy's backlog
+ * is full, until @deadline.  FALSE with errno set. */
+static gboolean
+hf_linkem_connect (int fd, const struct sockaddr_un *sun, gint64 deadline)
+{
+  for (;;) {
+    if (connect (fd, (const struct sockaddr *) sun, sizeof (*sun)) == 0)
+      return TRUE;
+    if ((errno != EAGAIN && errno != EINTR)
+        || g_get_monotonic_time () >= deadline)
+      return FALSE;
+    g_usleep (2000);
+  }
+}
+
 /**
  * hf_linkem_request:
  * @line: the request, without a newline
@@ -1215,8 +1230,10 @@ hf_linkem_request (const gchar * path, const gchar * line, gchar ** body,
 
   if (!hf_linkem_unix_addr (path, &sun, error))
     goto out;
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0 || connect (fd, (struct sockaddr *) &sun, sizeof (sun)) < 0) {
+  /* Non-blocking, so a proxy that stops accepting (its backlog full) is a
+   * timed-out request, not a client stuck for ever. */
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0 || !hf_linkem_connect (fd, &sun, deadline)) {
     g_set_error (error, HF_LINKEM_ERROR, HF_LINKEM_ERROR_FAILED,
         "cannot reach hf-linkem on %s: %s (is `hf-linkem run` running? "
         "--ctl PATH or HF_LINKEM_CTL choose the socket)", path,
@@ -1225,8 +1242,12 @@ hf_linkem_request (const gchar * path, const gchar * line, gchar ** body,
   }
   while (done < len) {
     ssize_t n = send (fd, request + done, len - done, MSG_NOSIGNAL);
+    struct pollfd out = { fd, POLLOUT, 0 };
 
     if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN
+        && poll (&out, 1, HF_LINKEM_CLIENT_WAIT_MS) > 0)
       continue;
     if (n < 0) {
       g_set_error (error, HF_LINKEM_ERROR, HF_LINKEM_ERROR_FAILED,
@@ -1249,7 +1270,7 @@ hf_linkem_request (const gchar * path, const gchar * line, gchar ** body,
       goto out;
     }
     n = recv (fd, buf, sizeof (buf), 0);
-    if (n < 0 && errno == EINTR)
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
       continue;
     /* The proxy answers a request it refuses (one too long) before reading
      * all of it, and closing with unread data resets the connection: what
