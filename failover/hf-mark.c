@@ -90,7 +90,7 @@ static void
 hf_mark_pack (const HfMark * mark, guint8 * bytes)
 {
   bytes[0] = (HF_MARK_MAGIC << 4) | (mark->kind & 0x0f);
-  bytes[1] = mark->counter >> 24;
+  bytes[1] = mark->source;
   bytes[2] = mark->counter >> 16;
   bytes[3] = mark->counter >> 8;
   bytes[4] = mark->counter;
@@ -197,8 +197,9 @@ hf_mark_read (const guint8 * luma, gint stride, gint width, gint height,
   }
 
   out->kind = bytes[0] & 0x0f;
-  out->counter = (guint32) bytes[1] << 24 | (guint32) bytes[2] << 16 |
-      (guint32) bytes[3] << 8 | bytes[4];
+  out->source = bytes[1];
+  out->counter = (guint32) bytes[2] << 16 | (guint32) bytes[3] << 8 |
+      bytes[4];
   out->clock_ms = (guint32) bytes[5] << 24 | (guint32) bytes[6] << 16 |
       (guint32) bytes[7] << 8 | bytes[8];
   return TRUE;

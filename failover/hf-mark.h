@@ -20,7 +20,11 @@
  * black then white is 0; black is luma 16, white 235):
  *
  *   byte 0     HF_MARK_MAGIC << 4 | kind
- *   bytes 1-4  counter, big-endian
+ *   byte 1     source: a number the maker draws at random when it starts
+ *              (hf-push), so a probe tells two pushers apart even when
+ *              their counters are close (a failover between pushers
+ *              started together is a source change, not lost frames)
+ *   bytes 2-4  counter, big-endian, 24 bits (wraps after 6 days at 30 fps)
  *   bytes 5-8  clock_ms, big-endian
  *   byte 9     CRC-8 (polynomial 0x07, initial value 0xff) of bytes 0-8
  *
@@ -50,10 +54,14 @@ typedef enum
 typedef struct
 {
   HfMarkKind kind;
-  guint32 counter;              /* frame number: from 0, +1 per frame */
+  guint32 counter;              /* frame number: from 0, +1 per frame; only
+                                 * its low 24 bits are carried */
   guint32 clock_ms;             /* CLOCK_MONOTONIC ms, low 32 bits; 0 when
                                  * the maker has no meaningful time */
+  guint8 source;                /* the maker's random number; 0: none */
 } HfMark;
+
+#define HF_MARK_COUNTER_MASK 0xffffffu
 
 #define HF_MARK_MAGIC 0xa
 #define HF_MARK_BITS 80

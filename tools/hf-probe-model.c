@@ -105,11 +105,20 @@ hf_probe_emit (HfProbeEvent * event, const HfProbeFrame * frame,
 /* The gap between two LIVE counters of the same source, or -1 when the
  * second one is not the same source's next frame (it went back, or further
  * forward than @elapsed_us of frames and the slack allow). */
+/* @to - @from in the mark's 24-bit counter space, from -2^23 to 2^23 - 1. */
+static gint32
+hf_probe_counter_diff (guint32 to, guint32 from)
+{
+  guint32 d = (to - from) & HF_MARK_COUNTER_MASK;
+
+  return d >= 0x800000u ? (gint32) d - 0x1000000 : (gint32) d;
+}
+
 static gint64
 hf_probe_model_counter_gap (const HfProbeModel * model, guint32 from,
     guint32 to, gint64 elapsed_us)
 {
-  gint32 d = (gint32) (to - from);
+  gint32 d = hf_probe_counter_diff (to, from);
   gint64 possible = MAX (0, elapsed_us) / model->interval_us +
       HF_PROBE_SOURCE_SLACK_FRAMES;
 
@@ -188,7 +197,13 @@ hf_probe_model_show (HfProbeModel * model, const HfProbeFrame * frame,
     else
       model->totals.pts_jumps++;
     hf_probe_emit (&ev, frame, func, user_data);
-    hf_probe_model_reset_edge (model, lag_us, frame->arrival_us);
+    /* The player carries on across the break: this frame is due one
+     * interval after the last one shown (if it came late, it still waits
+     * for its arrival), not a whole buffer after it came, which would
+     * turn its ordinary jitter into a freeze. */
+    hf_probe_model_reset_edge (model, model->last_shown_us +
+        model->interval_us - model->buffer_us - frame->pts_ns / 1000,
+        frame->arrival_us);
   } else {
     *discont = FALSE;
     hf_probe_model_add_delta (model, delta_ns / 1000);
@@ -281,7 +296,7 @@ hf_probe_model_track_live (HfProbeModel * model, const HfProbeFrame * frame,
 {
   HfProbeEvent ev = { 0, };
   guint32 c = frame->mark.counter;
-  gint32 back = (gint32) (model->live_counter - c);
+  gint32 back = hf_probe_counter_diff (model->live_counter, c);
   gint64 gap;
 
   if (!model->have_live) {
@@ -289,12 +304,16 @@ hf_probe_model_track_live (HfProbeModel * model, const HfProbeFrame * frame,
     model->replay = FALSE;
     goto take;
   }
-  if (back == 0)
+  if (back == 0 && frame->mark.source == model->live_source)
     return;                     /* the same picture again */
 
-  gap = hf_probe_model_counter_gap (model, model->live_counter, c,
+  /* Another maker's pictures (the backup pusher) are a new source however
+   * close its counter is. */
+  gap = frame->mark.source != model->live_source ? -1 :
+      hf_probe_model_counter_gap (model, model->live_counter, c,
       frame->arrival_us - model->live_arrival_us);
-  if (gap < 0 && model->replay && back > 0 && back <= HF_PROBE_REPLAY_FRAMES)
+  if (gap < 0 && model->replay && frame->mark.source == model->live_source
+      && back > 0 && back <= HF_PROBE_REPLAY_FRAMES)
     return;                     /* seen before this connection */
   if (gap < 0) {
     ev.type = HF_PROBE_EVENT_SOURCE_CHANGE;
@@ -313,6 +332,7 @@ hf_probe_model_track_live (HfProbeModel * model, const HfProbeFrame * frame,
 
 take:
   model->live_counter = c;
+  model->live_source = frame->mark.source;
   model->live_arrival_us = frame->arrival_us;
   model->damaged = 0;
 }

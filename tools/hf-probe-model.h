@@ -204,6 +204,7 @@ typedef struct
   guint damaged;                /* unreadable pictures amid live ones since
                                  * the last live one */
   guint32 live_counter;
+  guint8 live_source;           /* the mark's source of live_counter */
   gint64 live_arrival_us;
 
   guint32 *latency_hist;        /* HF_PROBE_LATENCY_MAX_MS + 1 bins of 1 ms */

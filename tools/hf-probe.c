@@ -95,6 +95,7 @@
  * 1 when the pipeline cannot be built, 2 on bad arguments.
  */
 
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -335,7 +336,9 @@ static void
 hf_probe_line_end (GString * s)
 {
   g_string_append (s, "}\n");
-  g_print ("%s", s->str);
+  /* The line is UTF-8 JSON already: written as it is (g_print would
+   * convert it to the locale's charset). */
+  fwrite (s->str, 1, s->len, stdout);
   fflush (stdout);
   g_string_free (s, TRUE);
 }
@@ -967,6 +970,9 @@ hf_probe_restart_later (HfProbe * probe, const gchar * reason)
 {
   if (probe->stopping || probe->retry_id != 0)
     return;
+  /* What the streaming threads queued (a short session's "connected" and
+   * its pictures) is taken before the session is declared over. */
+  hf_probe_drain (probe);
   if (probe->connected) {
     GString *b = hf_probe_line_begin (probe, "disconnect");
 
@@ -1327,6 +1333,8 @@ main (int argc, char **argv)
   probe.items = g_async_queue_new ();
   g_mutex_init (&probe.arrival_lock);
 
+  /* Labels and URLs on the command line are the user's text (UTF-8). */
+  setlocale (LC_ALL, "");
   context = g_option_context_new ("URL");
   g_option_context_set_summary (context,
       "Pulls a stream like a viewer, decodes it and reports, as JSON lines,\n"

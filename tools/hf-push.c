@@ -124,6 +124,7 @@ typedef struct
   /* Video streaming thread only, once the pipeline runs. */
   GstElement *overlay;
   guint64 frames;
+  guint8 mark_source;           /* this run's number in the LIVE mark */
   GstVideoInfo raw_info;
 
   /* Caps of the payloaders, handed from the streaming threads to the
@@ -545,7 +546,9 @@ hf_push_on_video_frame (GstPad * pad, GstPadProbeInfo * info,
     gpointer user_data)
 {
   HfPush *push = user_data;
-  HfMark mark = { HF_MARK_LIVE, (guint32) push->frames, hf_mark_clock_now () };
+  HfMark mark = { HF_MARK_LIVE, (guint32) push->frames, hf_mark_clock_now (),
+    push->mark_source
+  };
   GstBuffer *buf = gst_buffer_make_writable (GST_PAD_PROBE_INFO_BUFFER (info));
   GstVideoFrame frame;
   GDateTime *now;
@@ -1383,6 +1386,8 @@ main (int argc, char **argv)
   };
 
   push.bitrate = 2000;
+  /* Tells this pusher's pictures from another's at a probe (1..255). */
+  push.mark_source = (guint8) g_random_int_range (1, 256);
   push.width = 1280;
   push.height = 720;
   push.fps = 30;

@@ -87,6 +87,8 @@ test_probe_backwards () {
   probe_lines probe backwards | jq -e '.pts_delta_ms < 0' > /dev/null || fail "no backwards line"
   echo "$s" | jq -e '.backwards == 1 and .frames_decoded >= 90' > /dev/null ||
     fail "the summary does not count one backwards step"
+  # The player carries on across the step: it is not a freeze.
+  echo "$s" | jq -e '.freezes == 0' > /dev/null || fail "the backwards step read as a freeze"
   grep -q '"type":"connected"' "$T/probe.jsonl" || fail "no connected line"
 }
 
@@ -159,6 +161,10 @@ test_probe_reconnects () {
   probe_lines probe reconnect | sed 's/^/  /'
   echo "$s" | jq -e '.disconnects == 1 and .reconnects == 1 and .screen == "live"
       and .freezes >= 1' > /dev/null || fail "no disconnect/reconnect, or not live after it"
+  # The same pusher throughout: its pictures after the relay's restart are
+  # not a new source.
+  echo "$s" | jq -e '.source_changes == 0' > /dev/null ||
+    fail "the relay's restart read as a new source"
   # Pictures after the reconnection.
   local last_reconnect last_frame
   last_reconnect=$(grep '"type":"reconnect"' "$T/probe.jsonl" | jq .mono_ms)

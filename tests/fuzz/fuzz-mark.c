@@ -36,7 +36,8 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   if (hf_mark_read (plane, stride, width, height, &out)) {
     if (out.kind != HF_MARK_LIVE && out.kind != HF_MARK_SLATE)
       abort ();
-  } else if (out.kind != HF_MARK_NONE || (out.counter | out.clock_ms) != 0) {
+  } else if (out.kind != HF_MARK_NONE
+      || (out.counter | out.clock_ms | out.source) != 0) {
     abort ();
   }
 
@@ -45,14 +46,16 @@ LLVMFuzzerTestOneInput (const uint8_t * data, size_t size)
   for (i = 0; i < size; i++)
     m.counter = (m.counter ^ data[i]) * 16777619u;
   m.clock_ms = m.counter * 2654435761u;
+  m.source = m.clock_ms >> 24;
   before = g_memdup2 (plane, len);
   fits = hf_mark_geometry (width, height, &x0, &y0, &cell);
   if (hf_mark_draw (plane, stride, width, height, &m) != fits)
     abort ();
   if (fits) {
     if (!hf_mark_read (plane, stride, width, height, &out)
-        || out.kind != m.kind || out.counter != m.counter
-        || out.clock_ms != m.clock_ms)
+        || out.kind != m.kind
+        || out.counter != (m.counter & HF_MARK_COUNTER_MASK)
+        || out.clock_ms != m.clock_ms || out.source != m.source)
       abort ();
     for (i = 0; i < len; i++) {
       x = i % stride;

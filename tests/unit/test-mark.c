@@ -54,9 +54,9 @@ GST_START_TEST (test_round_trip_at_many_sizes)
     {1920, 1080}, {3840, 2160}, {7680, 4320}
   };
   static const HfMark marks[] = {
-    {HF_MARK_LIVE, 0, 0}, {HF_MARK_LIVE, 1, 123456789},
-    {HF_MARK_SLATE, 59, 0}, {HF_MARK_LIVE, G_MAXUINT32, G_MAXUINT32},
-    {HF_MARK_SLATE, 0x5a5a5a5a, 0xa5a5a5a5}
+    {HF_MARK_LIVE, 0, 0, 0}, {HF_MARK_LIVE, 1, 123456789, 1},
+    {HF_MARK_SLATE, 59, 0, 0}, {HF_MARK_LIVE, G_MAXUINT32, G_MAXUINT32, 255},
+    {HF_MARK_SLATE, 0x5a5a5a5a, 0xa5a5a5a5, 0x5a}
   };
   guint i, k;
 
@@ -73,8 +73,10 @@ GST_START_TEST (test_round_trip_at_many_sizes)
       fail_unless (hf_mark_read (p, stride, w, h, &out), "%dx%d mark %u",
           w, h, k);
       fail_unless_equals_int (out.kind, marks[k].kind);
-      fail_unless_equals_uint64 (out.counter, marks[k].counter);
+      fail_unless_equals_uint64 (out.counter,
+          marks[k].counter & HF_MARK_COUNTER_MASK);
       fail_unless_equals_uint64 (out.clock_ms, marks[k].clock_ms);
+      fail_unless_equals_int (out.source, marks[k].source);
       g_free (p);
     }
   }

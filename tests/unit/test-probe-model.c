@@ -28,6 +28,7 @@ typedef struct
   HfProbeModel m;
   gint64 arrival;               /* of the next frame */
   gint64 pts;
+  guint8 source;                /* the pusher's mark source */
   guint32 counter;
   HfMarkKind kind;
   gint width, height;
@@ -79,7 +80,8 @@ hf_test_frame (HfTestStream * s, gint64 late_us)
   f.width = s->width;
   f.height = s->height;
   f.mark.kind = s->kind;
-  f.mark.counter = s->counter;
+  f.mark.counter = s->counter & HF_MARK_COUNTER_MASK;
+  f.mark.source = s->source;
   /* Made 250 ms before it was due to arrive. */
   f.mark.clock_ms = (guint32) ((s->arrival - HF_TEST_MS (250)) / 1000);
   f.reconnected = s->reconnected;
@@ -418,6 +420,82 @@ GST_START_TEST (test_resolution_change_is_reported)
   fail_unless_equals_int (ev->old_height, 360);
   fail_unless_equals_int (hf_test_summary (&s).resolution_changes, 1);
   fail_unless_equals_int (hf_test_count (&s, HF_PROBE_EVENT_FREEZE), 0);
+  hf_test_stream_clear (&s);
+}
+
+GST_END_TEST;
+
+/* A failover between two pushers started together: the backup's counter
+ * runs 5 frames ahead of where the primary's would be.  That is another
+ * source (its mark says so), not 20 lost frames. */
+GST_START_TEST (test_pusher_with_a_close_counter_is_a_source_change)
+{
+  HfTestStream s;
+  guint i;
+
+  hf_test_stream_init (&s, HF_PROBE_DEFAULT_BUFFER_MS);
+  s.source = 7;
+  s.counter = 1000;
+  hf_test_frames (&s, 30);
+  for (i = 0; i < 15; i++) {    /* the primary's frames that never came */
+    s.arrival += HF_TEST_FRAME_US;
+    s.pts += HF_TEST_FRAME_NS;
+    s.counter++;
+  }
+  s.source = 9;
+  s.counter += 5;
+  hf_test_frames (&s, 30);
+  fail_unless_equals_int (hf_test_count (&s, HF_PROBE_EVENT_SOURCE_CHANGE), 1);
+  fail_unless_equals_int (hf_test_count (&s, HF_PROBE_EVENT_FRAMES_LOST), 0);
+  fail_unless_equals_int (hf_test_summary (&s).live_frames_lost, 0);
+  hf_test_stream_clear (&s);
+
+  /* The same pusher with the same gap: 15 frames lost. */
+  hf_test_stream_init (&s, HF_PROBE_DEFAULT_BUFFER_MS);
+  s.source = 7;
+  hf_test_frames (&s, 30);
+  for (i = 0; i < 15; i++) {
+    s.arrival += HF_TEST_FRAME_US;
+    s.pts += HF_TEST_FRAME_NS;
+    s.counter++;
+  }
+  hf_test_frames (&s, 30);
+  fail_unless_equals_int (hf_test_count (&s, HF_PROBE_EVENT_SOURCE_CHANGE), 0);
+  fail_unless_equals_int (hf_test_summary (&s).live_frames_lost, 15);
+  hf_test_stream_clear (&s);
+}
+
+GST_END_TEST;
+
+/* A timestamp that steps back on a frame that is late (but within the
+ * buffer) is reported, and is not a freeze: the player carries on. */
+GST_START_TEST (test_backwards_step_on_a_late_frame_is_no_freeze)
+{
+  HfTestStream s;
+
+  hf_test_stream_init (&s, HF_PROBE_DEFAULT_BUFFER_MS);
+  hf_test_frames (&s, 60);
+  s.pts -= 3 * HF_TEST_FRAME_NS;
+  hf_test_frame (&s, HF_TEST_MS (120));
+  hf_test_frames (&s, 30);
+  fail_unless_equals_int (hf_test_count (&s, HF_PROBE_EVENT_BACKWARDS), 1);
+  fail_unless_equals_int (hf_test_count (&s, HF_PROBE_EVENT_FREEZE), 0);
+  hf_test_stream_clear (&s);
+}
+
+GST_END_TEST;
+
+/* The 24-bit counter wraps after 6 days: not a new source. */
+GST_START_TEST (test_counter_wrap_is_not_a_source_change)
+{
+  HfTestStream s;
+
+  hf_test_stream_init (&s, HF_PROBE_DEFAULT_BUFFER_MS);
+  s.source = 3;
+  s.counter = HF_MARK_COUNTER_MASK - 10;
+  hf_test_frames (&s, 30);
+  fail_unless_equals_int (hf_test_count (&s, HF_PROBE_EVENT_SOURCE_CHANGE), 0);
+  fail_unless_equals_int (hf_test_summary (&s).live_frames_lost, 0);
   hf_test_stream_clear (&s);
 }
 
@@ -812,6 +890,9 @@ hf_probe_model_suite (void)
   tcase_add_test (tc, test_forward_leap_is_a_discontinuity);
   tcase_add_test (tc, test_resolution_change_is_reported);
   tcase_add_test (tc, test_live_slate_live);
+  tcase_add_test (tc, test_pusher_with_a_close_counter_is_a_source_change);
+  tcase_add_test (tc, test_counter_wrap_is_not_a_source_change);
+  tcase_add_test (tc, test_backwards_step_on_a_late_frame_is_no_freeze);
   tcase_add_test (tc, test_other_needs_two_pictures);
   tcase_add_test (tc, test_counter_gap_is_frames_lost);
   tcase_add_test (tc, test_far_counter_jump_is_a_source_change);
