@@ -697,20 +697,36 @@ hf_probe_on_pad_added (GstElement * demux, GstPad * pad, gpointer user_data)
 /* ---------------------------------------------------------------------- */
 /* Command line and pipeline                                              */
 
-/* The url as printed: an SRT passphrase must not end up in logs. */
+/* The url as printed: an SRT passphrase must not end up in logs, however
+ * it is spelt (twice, percent-encoded, in any case). */
 static gchar *
 hf_probe_display_url (const gchar * url)
 {
-  const gchar *p = strstr (url, "passphrase=");
+  const gchar *q = strchr (url, '?');
+  gchar **parts;
   GString *s;
 
-  if (p == NULL || (p != url && p[-1] != '?' && p[-1] != '&'))
+  if (q == NULL)
     return g_strdup (url);
-  s = g_string_new_len (url, p - url + strlen ("passphrase="));
-  g_string_append (s, "***");
-  p = strchr (p, '&');
-  if (p != NULL)
-    g_string_append (s, p);
+  s = g_string_new_len (url, q - url + 1);
+  parts = g_strsplit (q + 1, "&", -1);
+  for (guint i = 0; parts[i] != NULL; i++) {
+    const gchar *eq = strchr (parts[i], '=');
+    gchar *raw = eq ? g_strndup (parts[i], eq - parts[i]) : g_strdup (parts[i]);
+    gchar *key = g_uri_unescape_string (raw, NULL);
+
+    if (i > 0)
+      g_string_append_c (s, '&');
+    if (key == NULL)
+      g_string_append (s, "***");       /* not even a readable key */
+    else if (g_ascii_strcasecmp (key, "passphrase") == 0)
+      g_string_append_printf (s, "%s=***", raw);
+    else
+      g_string_append (s, parts[i]);
+    g_free (key);
+    g_free (raw);
+  }
+  g_strfreev (parts);
   return g_string_free (s, FALSE);
 }
 
@@ -773,11 +789,12 @@ hf_probe_parse_url (HfProbe * probe, GError ** error)
   const gchar *scheme, *path, *query, *latency;
   guint64 n;
 
+  probe->display_url = hf_probe_display_url (probe->url);
   uri = g_uri_parse (probe->url, G_URI_FLAGS_NON_DNS |
       G_URI_FLAGS_ENCODED_QUERY, &err);
   if (uri == NULL) {
     g_set_error (error, HF_PROBE_ERROR, HF_PROBE_ERROR_USAGE,
-        "bad URL \"%s\": %s", probe->url, err->message);
+        "bad URL \"%s\": %s", probe->display_url, err->message);
     return FALSE;
   }
   scheme = g_uri_get_scheme (uri);
@@ -789,7 +806,7 @@ hf_probe_parse_url (HfProbe * probe, GError ** error)
     probe->source = HF_PROBE_SOURCE_UDP;
   else {
     g_set_error (error, HF_PROBE_ERROR, HF_PROBE_ERROR_USAGE,
-        "bad URL \"%s\": expected srt://, rtp:// or udp://", probe->url);
+        "bad URL \"%s\": expected srt://, rtp:// or udp://", probe->display_url);
     return FALSE;
   }
   probe->host = g_strdup (g_uri_get_host (uri) ? g_uri_get_host (uri) : "");
@@ -798,7 +815,7 @@ hf_probe_parse_url (HfProbe * probe, GError ** error)
       || (path[0] != '\0' && strcmp (path, "/") != 0)) {
     g_set_error (error, HF_PROBE_ERROR, HF_PROBE_ERROR_USAGE,
         "bad URL \"%s\": expected %s://HOST:PORT, port 1 to 65535, no path",
-        probe->url, scheme);
+        probe->display_url, scheme);
     return FALSE;
   }
   probe->port = g_uri_get_port (uri);
@@ -808,14 +825,13 @@ hf_probe_parse_url (HfProbe * probe, GError ** error)
     params = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, &err);
     if (params == NULL) {
       g_set_error (error, HF_PROBE_ERROR, HF_PROBE_ERROR_USAGE,
-          "bad URL \"%s\": %s", probe->url, err->message);
+          "bad URL \"%s\": %s", probe->display_url, err->message);
       return FALSE;
     }
   } else {
     params = g_hash_table_new (g_str_hash, g_str_equal);
   }
 
-  probe->display_url = hf_probe_display_url (probe->url);
   if (probe->source == HF_PROBE_SOURCE_SRT)
     return hf_probe_parse_srt (probe, params, error);
 
@@ -823,7 +839,7 @@ hf_probe_parse_url (HfProbe * probe, GError ** error)
   if (g_hash_table_size (params) > (latency != NULL ? 1u : 0u)
       || (probe->source == HF_PROBE_SOURCE_UDP && latency != NULL)) {
     g_set_error (error, HF_PROBE_ERROR, HF_PROBE_ERROR_USAGE,
-        "bad URL \"%s\": %s", probe->url,
+        "bad URL \"%s\": %s", probe->display_url,
         probe->source == HF_PROBE_SOURCE_RTP ? "rtp:// takes only latency=MS"
         : "udp:// takes no parameters");
     return FALSE;
@@ -844,21 +860,17 @@ hf_probe_parse_url (HfProbe * probe, GError ** error)
 static gchar *
 hf_probe_source_description (HfProbe * probe)
 {
-  const gchar *host = probe->host[0] != '\0' ? probe->host : "0.0.0.0";
-
   switch (probe->source) {
     case HF_PROBE_SOURCE_SRT:
       return g_strdup ("srtsrc name=src");
     case HF_PROBE_SOURCE_RTP:
-      return g_strdup_printf ("udpsrc name=src address=%s port=%u "
+      return g_strdup_printf ("udpsrc name=src "
           "buffer-size=4194304 caps=\"application/x-rtp,media=video,"
           "clock-rate=90000,encoding-name=MP2T,payload=33\" ! "
-          "rtpjitterbuffer latency=%d ! rtpmp2tdepay", host, probe->port,
-          probe->rtp_latency_ms);
+          "rtpjitterbuffer latency=%d ! rtpmp2tdepay", probe->rtp_latency_ms);
     case HF_PROBE_SOURCE_UDP:
-      return g_strdup_printf ("udpsrc name=src address=%s port=%u "
-          "buffer-size=4194304 caps=\"video/mpegts,systemstream=true\"",
-          host, probe->port);
+      return g_strdup ("udpsrc name=src "
+          "buffer-size=4194304 caps=\"video/mpegts,systemstream=true\"");
   }
   g_assert_not_reached ();
   return NULL;
@@ -906,6 +918,14 @@ hf_probe_build (HfProbe * probe, GError ** error)
      * here), not be hidden inside srtsrc.  After the uri, which resets
      * the settings. */
     g_object_set (src, "uri", probe->srt_uri, "auto-reconnect", FALSE, NULL);
+    gst_object_unref (src);
+  } else {
+    GstElement *src = gst_bin_get_by_name (GST_BIN (probe->pipeline), "src");
+
+    /* Set as properties, never pasted into the launch text: a host is
+     * the user's input. */
+    g_object_set (src, "address", probe->host[0] != '\0' ? probe->host :
+        "0.0.0.0", "port", (gint) probe->port, NULL);
     gst_object_unref (src);
   }
 
