@@ -4,6 +4,18 @@
  *
  *   [server]
  *   http = 127.0.0.1:8080
+ *   webhook = http://alerts.example:9000/hook   (optional; ";" between
+ *                                        several: each gets every alert)
+ *   webhook-timeout-ms = 5000           (100..60000, per attempt)
+ *   webhook-attempts = 5                (1..100, retries included)
+ *   webhook-backoff-ms = 1000           (10..600000: the first retry's
+ *                                        delay, doubled each retry, at
+ *                                        most 30 s or this if more)
+ *
+ *   [alert NAME]                        (see hf_alert_rules_load ())
+ *   expr = input.loss_ratio > 2%
+ *   for = 10s
+ *   severity = warning
  *
  *   [stream NAME]
  *   inputs = srt://:9001?mode=listener;rtp://127.0.0.1:5004
@@ -155,6 +167,10 @@ hf_config_free (HfConfig * config)
   g_free (config->http_host);
   if (config->streams)
     g_ptr_array_unref (config->streams);
+  if (config->alert_rules)
+    g_ptr_array_unref (config->alert_rules);
+  g_strfreev (config->webhooks);
+  g_free (config->webhook);
   g_free (config);
 }
 
@@ -274,9 +290,12 @@ hf_config_get_value (GKeyFile * kf, const gchar * group, const gchar * key,
   if (!g_key_file_has_key (kf, group, key, NULL))
     return TRUE;
   *value = g_key_file_get_string (kf, group, key, &err);
-  if (!*value) {
+  /* A bad escape gives a string *and* an error: the value is refused. */
+  if (!*value || err) {
+    g_clear_pointer (value, g_free);
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
-        "[%s] %s: %s", group, key, err ? err->message : "unreadable");
+        "[%s] %s: cannot be read (not UTF-8, or a bad \\ escape)", group,
+        key);
     g_clear_error (&err);
     return FALSE;
   }
@@ -703,6 +722,54 @@ hf_config_check_duplicates (const gchar * data, gsize length, GError ** error)
   return TRUE;
 }
 
+/* [server] webhook (URLs, ";"-separated) and its delivery settings. */
+static gboolean
+hf_config_load_webhooks (GKeyFile * kf, HfConfig * config, GError ** error)
+{
+  g_auto (GStrv) urls = NULL;
+  g_autoptr (GPtrArray) kept = g_ptr_array_new_with_free_func (g_free);
+  HfWebhookConfig *wc = g_new0 (HfWebhookConfig, 1);
+  gint attempts;
+  guint i;
+
+  hf_webhook_config_init (wc);
+  config->webhook = wc;
+  attempts = (gint) wc->max_attempts;
+  if (!hf_config_get_int (kf, "server", "webhook-timeout-ms", 100, 60000,
+          &wc->timeout_ms, error) ||
+      !hf_config_get_int (kf, "server", "webhook-attempts", 1, 100,
+          &attempts, error) ||
+      !hf_config_get_int (kf, "server", "webhook-backoff-ms", 10, 600000,
+          &wc->backoff_ms, error))
+    return FALSE;
+  wc->max_attempts = attempts;
+  if (wc->max_backoff_ms < wc->backoff_ms)
+    wc->max_backoff_ms = wc->backoff_ms;
+  urls = g_key_file_get_string_list (kf, "server", "webhook", NULL, NULL);
+  for (i = 0; urls && urls[i]; i++) {
+    g_autoptr (GUri) uri = NULL;
+    gchar *url = g_strstrip (urls[i]);
+    const gchar *scheme;
+
+    if (!*url)
+      continue;
+    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+    scheme = uri ? g_uri_get_scheme (uri) : NULL;
+    if (!uri || (g_strcmp0 (scheme, "http") != 0 &&
+            g_strcmp0 (scheme, "https") != 0) || !g_uri_get_host (uri) ||
+        !*g_uri_get_host (uri)) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[server] webhook: '%s' is not an http:// or https:// URL", url);
+      return FALSE;
+    }
+    g_ptr_array_add (kept, g_strdup (url));
+  }
+  g_ptr_array_add (kept, NULL);
+  config->webhooks = (gchar **) g_ptr_array_free (g_steal_pointer (&kept),
+      FALSE);
+  return TRUE;
+}
+
 HfConfig *
 hf_config_load_data (const gchar * data, gsize length, GError ** error)
 {
@@ -731,7 +798,9 @@ hf_config_load_data (const gchar * data, gsize length, GError ** error)
     const gchar *g = groups[i];
 
     if (g_str_equal (g, "server")) {
-      static const gchar *const known[] = { "http", NULL };
+      static const gchar *const known[] = { "http", "webhook",
+        "webhook-timeout-ms", "webhook-attempts", "webhook-backoff-ms", NULL
+      };
 
       if (!hf_config_check_keys (kf, g, known, error))
         return NULL;
@@ -753,12 +822,34 @@ hf_config_load_data (const gchar * data, gsize length, GError ** error)
       if (!sc)
         return NULL;
       g_ptr_array_add (config->streams, sc);
+    } else if (g_str_has_prefix (g, "alert ")) {
+      /* read by hf_alert_rules_load () below */
     } else {
       g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
-          "[%s]: unknown group (expected [server] or [stream NAME])", g);
+          "[%s]: unknown group (expected [server], [stream NAME] or "
+          "[alert NAME])", g);
       return NULL;
     }
   }
+  config->alert_rules = hf_alert_rules_load (kf, error);
+  if (!config->alert_rules)
+    return NULL;
+  for (i = 0; i < config->alert_rules->len; i++) {
+    const HfAlertRule *r = g_ptr_array_index (config->alert_rules, i);
+    gboolean found = r->stream == NULL;
+    guint k;
+
+    for (k = 0; !found && k < config->streams->len; k++)
+      found = g_str_equal (((HfStreamConfig *)
+              g_ptr_array_index (config->streams, k))->name, r->stream);
+    if (!found) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[alert %s] stream: there is no [stream %s]", r->name, r->stream);
+      return NULL;
+    }
+  }
+  if (!hf_config_load_webhooks (kf, config, error))
+    return NULL;
 
   http = g_key_file_get_string (kf, "server", "http", NULL);
   if (!http)

@@ -170,7 +170,7 @@ hf_events_add (HfEvents * events, const gchar * stream, const gchar * type,
  * has no g_date_time_new_from_unix_utc_usec (), so whole seconds come from
  * GDateTime and the milliseconds are added here (floored, also before
  * 1970). */
-static gchar *
+gchar *
 hf_events_format_time (gint64 wall_us)
 {
   gint64 secs = wall_us / G_USEC_PER_SEC;

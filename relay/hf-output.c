@@ -9,6 +9,7 @@
 #include "relay/hf-srt.h"
 
 #include <gst/app/gstappsrc.h>
+#include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (hf_output_debug);
 #define GST_CAT_DEFAULT hf_output_debug
@@ -172,4 +173,27 @@ hf_output_add_json (HfOutput * out, JsonBuilder * b)
     json_builder_add_int_value (b, 0);
   }
   json_builder_end_object (b);
+}
+
+void
+hf_output_get_figures (HfOutput * out, HfOutputFigures * figures)
+{
+  memset (figures, 0, sizeof (*figures));
+  figures->name = out->name;
+  figures->kind = out->spec.kind;
+  if (out->srt) {
+    HfSrtStats st;
+
+    hf_srt_output_get_stats (out->srt, &st);
+    figures->viewers = st.viewers;
+    figures->connections = st.connections;
+    figures->bytes_sent = st.bytes_sent;
+    figures->packets_sent = st.packets_sent;
+    figures->dropped_packets = st.dropped_packets;
+  } else {
+    figures->viewers = g_atomic_int_get (&out->rtp_started) ? 1 : 0;
+    figures->connections = figures->viewers;
+    figures->bytes_sent = out->rtp_bytes;
+    figures->packets_sent = out->rtp_packets;
+  }
 }

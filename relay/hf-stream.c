@@ -28,6 +28,7 @@
 
 #include <gst/app/gstappsrc.h>
 #include <gst/app/gstappsink.h>
+#include <string.h>
 
 GST_DEBUG_CATEGORY_STATIC (hf_stream_debug);
 #define GST_CAT_DEFAULT hf_stream_debug
@@ -39,6 +40,28 @@ GST_DEBUG_CATEGORY_STATIC (hf_stream_debug);
 #define HF_STREAM_MAX_GOP_BYTES (8 * 1024 * 1024)
 /* How long the mux waits for a stream that has nothing (e.g. no audio). */
 #define HF_STREAM_MUX_LATENCY (100 * GST_MSECOND)
+
+/* Failovers within this long count as recent (the failover alert). */
+#define HF_STREAM_RECENT_US (60 * G_USEC_PER_SEC)
+#define HF_STREAM_RECENT_MAX 64
+/* Seconds of history kept for the dashboard's charts. */
+#define HF_STREAM_HISTORY 300
+
+typedef struct
+{
+  gint64 mono_us;
+  gint64 wall_us;
+  gint on_air;                  /* input, -1 none, HF_SNAPSHOT_SLATE */
+} HfHistoryHead;
+
+typedef struct
+{
+  HfHealthState health;
+  gdouble loss_ratio;
+  gdouble jitter_ms;
+  gdouble rtt_ms;               /* < 0: unknown */
+  guint64 bitrate_bps;
+} HfHistoryInput;
 
 struct _HfStream
 {
@@ -103,6 +126,21 @@ struct _HfStream
   gchar *slate_error;
   gint64 slate_encode_ms;
   guint slate_encodes;
+
+  /* Failovers by label, and when the last ones were, for metrics and
+   * alerts: written by the switch's event callback (any thread),
+   * read on the control thread.  counts_lock guards them. */
+  GMutex counts_lock;
+  GArray *failovers;            /* (element-type HfFailoverCount) */
+  gint64 failover_times[HF_STREAM_RECENT_MAX];
+  guint n_failover_times;       /* ever: the ring index is this % max */
+
+  /* The last HF_STREAM_HISTORY seconds of figures (GET /api/v1/history):
+   * control thread only. */
+  HfHistoryHead history[HF_STREAM_HISTORY];
+  HfHistoryInput *history_inputs;       /* HF_STREAM_HISTORY x inputs */
+  guint history_len;
+  guint history_next;
 };
 
 /* Input streaming thread: one access unit from input @input. */
@@ -242,6 +280,42 @@ hf_stream_source_name (HfStream * stream, gint idx)
   return hf_input_get_name (g_ptr_array_index (stream->inputs, idx));
 }
 
+/* An automatic take away from an input that was on air: a failover,
+ * counted by where from, where to and why (the health of the input it
+ * left).  Any thread (the switch's event callback), switch lock not held. */
+static void
+hf_stream_count_failover (HfStream * stream, const HfSwitchEvent * ev,
+    const gchar * from, const gchar * to)
+{
+  HfHealthState h = hf_switch_get_health (stream->sw, ev->from, ev->mono_us);
+  const gchar *reason = h == HF_HEALTH_LOST ? "input_lost" :
+      h == HF_HEALTH_DEGRADED ? "input_degraded" : "other";
+  const gchar *ifrom = g_intern_string (from ? from : "none");
+  const gchar *ito = g_intern_string (to ? to : "none");
+  HfFailoverCount *c = NULL;
+  guint i;
+
+  g_mutex_lock (&stream->counts_lock);
+  for (i = 0; i < stream->failovers->len && !c; i++) {
+    HfFailoverCount *f = &g_array_index (stream->failovers, HfFailoverCount,
+        i);
+
+    if (f->from == ifrom && f->to == ito && f->reason == reason)
+      c = f;
+  }
+  if (!c) {
+    HfFailoverCount fresh = { ifrom, ito, reason, 0 };
+
+    g_array_append_val (stream->failovers, fresh);
+    c = &g_array_index (stream->failovers, HfFailoverCount,
+        stream->failovers->len - 1);
+  }
+  c->count++;
+  stream->failover_times[stream->n_failover_times++ % HF_STREAM_RECENT_MAX] =
+      ev->mono_us;
+  g_mutex_unlock (&stream->counts_lock);
+}
+
 /* After the switch's lock is released, on the thread that drove it: the
  * transition goes to the relay's event log (which logs it at INFO). */
 static void
@@ -269,6 +343,9 @@ hf_stream_on_switch_event (const HfSwitchEvent * ev, gpointer user_data)
       to = ev->to >= 0 ? hf_stream_source_name (stream, ev->to) : "none";
       break;
   }
+  if ((ev->kind == HF_EVENT_SWITCH || ev->kind == HF_EVENT_SLATE_ON) &&
+      ev->from >= 0 && ev->from != ev->to)
+    hf_stream_count_failover (stream, ev, from, to);
   hf_events_add (stream->events, stream->config->name,
       hf_event_kind_to_string (ev->kind), input, from, to, ev->reason,
       ev->mono_us, g_get_real_time ());
@@ -471,6 +548,8 @@ hf_stream_new (const HfStreamConfig * config, HfEvents * events)
   g_mutex_init (&stream->rebuild_lock);
   g_mutex_init (&stream->slate_lock);
   g_cond_init (&stream->slate_cond);
+  g_mutex_init (&stream->counts_lock);
+  stream->failovers = g_array_new (FALSE, TRUE, sizeof (HfFailoverCount));
   hf_slate_format_init (&stream->slate_wanted);
   hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
   if (config->merge) {
@@ -486,6 +565,8 @@ hf_stream_new (const HfStreamConfig * config, HfEvents * events)
       g_ptr_array_add (stream->inputs, hf_input_new (&config->inputs[i],
               config->input_names[i], i, hf_stream_on_sample, stream));
   }
+  stream->history_inputs = g_new0 (HfHistoryInput, HF_STREAM_HISTORY *
+      stream->inputs->len);
   hf_switch_config_init (&sc, stream->inputs->len);
   sc.health.timeout_us = (gint64) config->input_timeout_ms * 1000;
   sc.health.degraded_loss_ratio = config->degraded_loss_ratio;
@@ -814,6 +895,9 @@ hf_stream_free (HfStream * stream)
   g_mutex_clear (&stream->rebuild_lock);
   g_mutex_clear (&stream->slate_lock);
   g_cond_clear (&stream->slate_cond);
+  g_mutex_clear (&stream->counts_lock);
+  g_array_unref (stream->failovers);
+  g_free (stream->history_inputs);
   if (stream->slate)
     hf_slate_unref (stream->slate);
   g_clear_object (&stream->slate_cancel);
@@ -824,6 +908,35 @@ hf_stream_free (HfStream * stream)
   g_free (stream);
 }
 
+/* Control thread, once a second: one history sample. */
+static void
+hf_stream_record_history (HfStream * stream, gint64 now_us)
+{
+  guint slot = stream->history_next;
+  HfHistoryHead *head = &stream->history[slot];
+  HfSwitchStats sw;
+  guint i, n = stream->inputs->len;
+
+  hf_switch_get_stats (stream->sw, &sw);
+  head->mono_us = now_us;
+  head->wall_us = g_get_real_time ();
+  head->on_air = sw.slate_on_air ? HF_SNAPSHOT_SLATE : sw.on_air;
+  for (i = 0; i < n; i++) {
+    HfHistoryInput *hi = &stream->history_inputs[slot * n + i];
+    HfInputStats st;
+
+    hf_input_get_stats (g_ptr_array_index (stream->inputs, i), now_us, &st);
+    hi->health = hf_switch_get_health (stream->sw, i, now_us);
+    hi->loss_ratio = st.loss_ratio;
+    hi->jitter_ms = st.jitter_ms;
+    hi->rtt_ms = st.rtt_ms;
+    hi->bitrate_bps = st.bitrate_bps;
+  }
+  stream->history_next = (slot + 1) % HF_STREAM_HISTORY;
+  if (stream->history_len < HF_STREAM_HISTORY)
+    stream->history_len++;
+}
+
 void
 hf_stream_tick (HfStream * stream, gint64 now_us)
 {
@@ -831,6 +944,7 @@ hf_stream_tick (HfStream * stream, gint64 now_us)
 
   for (i = 0; i < stream->inputs->len; i++)
     hf_input_tick (g_ptr_array_index (stream->inputs, i), now_us);
+  hf_stream_record_history (stream, now_us);
 }
 
 static void
@@ -1102,5 +1216,162 @@ hf_stream_request_switch (HfStream * stream, const gchar * input,
   json_builder_end_object (b);
   *http_status = r == HF_SWITCH_REQUEST_REFUSED ? 409 :
       r == HF_SWITCH_REQUEST_PENDING ? 202 : 200;
+  return json_builder_get_root (b);
+}
+
+/* ---- Snapshots, history --------------------------------------------------- */
+
+void
+hf_stream_snapshot (HfStream * stream, gint64 now_us, HfStreamSnapshot * snap)
+{
+  guint i;
+
+  memset (snap, 0, sizeof (*snap));
+  snap->name = stream->config->name;
+  hf_switch_get_stats (stream->sw, &snap->sw);
+  snap->on_air = snap->sw.slate_on_air ? HF_SNAPSHOT_SLATE : snap->sw.on_air;
+  g_mutex_lock (&stream->fanout_lock);
+  snap->program_bytes = stream->ts_bytes;
+  g_mutex_unlock (&stream->fanout_lock);
+  snap->program_restarts = g_atomic_int_get (&stream->program_restarts);
+
+  snap->inputs = g_array_sized_new (FALSE, TRUE, sizeof (HfInputSnapshot),
+      stream->inputs->len);
+  for (i = 0; i < stream->inputs->len; i++) {
+    HfInput *in = g_ptr_array_index (stream->inputs, i);
+    HfInputSnapshot is = { 0 };
+
+    is.name = hf_input_get_name (in);
+    is.health = hf_switch_get_health (stream->sw, i, now_us);
+    is.on_air = snap->on_air == (gint) i;
+    hf_input_get_stats (in, now_us, &is.stats);
+    g_array_append_val (snap->inputs, is);
+  }
+  snap->outputs = g_array_new (FALSE, TRUE, sizeof (HfOutputFigures));
+  for (i = 0; i < stream->outputs->len; i++) {
+    HfOutputFigures of;
+
+    hf_output_get_figures (g_ptr_array_index (stream->outputs, i), &of);
+    snap->viewers += of.viewers;
+    g_array_append_val (snap->outputs, of);
+  }
+  g_mutex_lock (&stream->counts_lock);
+  snap->failovers = g_array_copy (stream->failovers);
+  for (i = 0; i < MIN (stream->n_failover_times, HF_STREAM_RECENT_MAX); i++)
+    if (now_us - stream->failover_times[i] < HF_STREAM_RECENT_US)
+      snap->recent_failovers++;
+  g_mutex_unlock (&stream->counts_lock);
+}
+
+void
+hf_stream_snapshot_clear (HfStreamSnapshot * snap)
+{
+  g_clear_pointer (&snap->inputs, g_array_unref);
+  g_clear_pointer (&snap->outputs, g_array_unref);
+  g_clear_pointer (&snap->failovers, g_array_unref);
+}
+
+void
+hf_stream_snapshot_alert_samples (const HfStreamSnapshot * snap,
+    GArray * samples)
+{
+  HfAlertSample s;
+  guint i;
+
+  hf_alert_sample_init (&s, snap->name, NULL);
+  s.values[HF_FIGURE_STREAM_SLATE] = snap->on_air == HF_SNAPSHOT_SLATE;
+  s.values[HF_FIGURE_STREAM_ON_AIR_DEGRADED] = 0;
+  if (snap->on_air >= 0 && (guint) snap->on_air < snap->inputs->len)
+    s.values[HF_FIGURE_STREAM_ON_AIR_DEGRADED] =
+        g_array_index (snap->inputs, HfInputSnapshot,
+        snap->on_air).health == HF_HEALTH_DEGRADED;
+  s.values[HF_FIGURE_STREAM_RECENT_FAILOVERS] = snap->recent_failovers;
+  s.values[HF_FIGURE_STREAM_VIEWERS] = snap->viewers;
+  g_array_append_val (samples, s);
+
+  for (i = 0; i < snap->inputs->len; i++) {
+    const HfInputSnapshot *is = &g_array_index (snap->inputs,
+        HfInputSnapshot, i);
+    const HfInputStats *st = &is->stats;
+
+    hf_alert_sample_init (&s, snap->name, is->name);
+    s.values[HF_FIGURE_INPUT_LOST] = is->health == HF_HEALTH_LOST;
+    s.values[HF_FIGURE_INPUT_DEGRADED] = is->health == HF_HEALTH_DEGRADED;
+    s.values[HF_FIGURE_INPUT_ON_AIR] = is->on_air;
+    /* Figures of an input that has never delivered mean nothing. */
+    if (st->last_packet_age_ms >= 0) {
+      s.values[HF_FIGURE_INPUT_LOSS_RATIO] = st->loss_ratio;
+      s.values[HF_FIGURE_INPUT_JITTER_SECONDS] = st->jitter_ms / 1000.0;
+      s.values[HF_FIGURE_INPUT_BITRATE_BPS] = st->bitrate_bps;
+      s.values[HF_FIGURE_INPUT_LAST_PACKET_AGE_SECONDS] =
+          st->last_packet_age_ms / 1000.0;
+      if (st->rtt_ms >= 0)
+        s.values[HF_FIGURE_INPUT_RTT_SECONDS] = st->rtt_ms / 1000.0;
+    }
+    g_array_append_val (samples, s);
+  }
+}
+
+static const gchar *
+hf_stream_on_air_name (HfStream * stream, gint on_air)
+{
+  if (on_air == HF_SNAPSHOT_SLATE)
+    return "slate";
+  return hf_stream_source_name (stream, on_air);
+}
+
+JsonNode *
+hf_stream_history_to_json (HfStream * stream)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  guint n = stream->inputs->len, k, i;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, stream->config->name);
+  json_builder_set_member_name (b, "samples");
+  json_builder_begin_array (b);
+  for (k = 0; k < stream->history_len; k++) {
+    guint slot = (stream->history_next + HF_STREAM_HISTORY -
+        stream->history_len + k) % HF_STREAM_HISTORY;
+    const HfHistoryHead *head = &stream->history[slot];
+    g_autofree gchar *time = hf_events_format_time (head->wall_us);
+    const gchar *on_air = hf_stream_on_air_name (stream, head->on_air);
+
+    json_builder_begin_object (b);
+    hf_json_add_int (b, "mono_ms", head->mono_us / 1000);
+    json_builder_set_member_name (b, "time");
+    json_builder_add_string_value (b, time);
+    json_builder_set_member_name (b, "on_air");
+    if (on_air)
+      json_builder_add_string_value (b, on_air);
+    else
+      json_builder_add_null_value (b);
+    json_builder_set_member_name (b, "inputs");
+    json_builder_begin_array (b);
+    for (i = 0; i < n; i++) {
+      const HfHistoryInput *hi = &stream->history_inputs[slot * n + i];
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "name");
+      json_builder_add_string_value (b, hf_stream_source_name (stream, i));
+      json_builder_set_member_name (b, "health");
+      json_builder_add_string_value (b,
+          hf_health_state_to_string (hi->health));
+      hf_json_add_double (b, "loss_ratio", hi->loss_ratio);
+      hf_json_add_double (b, "jitter_ms", hi->jitter_ms);
+      hf_json_add_int (b, "bitrate_bps", hi->bitrate_bps);
+      json_builder_set_member_name (b, "rtt_ms");
+      if (hi->rtt_ms >= 0)
+        json_builder_add_double_value (b, hi->rtt_ms);
+      else
+        json_builder_add_null_value (b);
+      json_builder_end_object (b);
+    }
+    json_builder_end_array (b);
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
   return json_builder_get_root (b);
 }

@@ -28,5 +28,7 @@ void hf_output_add_json (HfOutput * out, JsonBuilder * b);
  * not installed.  Any thread. */
 GstElement *hf_program_mux_new (const gchar * name);
 
+void hf_output_get_figures (HfOutput * out, HfOutputFigures * figures);
+
 G_END_DECLS
 #endif

@@ -6,8 +6,10 @@
 
 UNIT_TESTS += test-config test-rtpstats test-tsgop test-switch \
               test-switch-property test-ratewindow test-health test-select \
-              test-slate test-merge test-hfswitch test-events
-FUZZ_TARGETS += fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats
+              test-slate test-merge test-hfswitch test-events \
+              test-alerts test-webhook test-metrics
+FUZZ_TARGETS += fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats \
+                fuzz-alert-expr
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/tests/%)
@@ -61,4 +63,4 @@ check-asan: $(B)/holdfast $(B)/hf-push $(UNIT_BINS) $(FUZZ_BINS)
 	@HF_E2E_ONLY="$(ASAN_E2E)" tests/e2e/run.sh $(B)
 ASAN_E2E ?= srt_push_pull garbage_does_not_hurt failover_kill_primary \
             slate_when_all_inputs_die linkem_bad_control linkem_restore_all \
-            probe_live_slate_live
+            probe_live_slate_live event_stream_live alerts_webhook_primary_dies

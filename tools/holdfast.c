@@ -20,11 +20,18 @@ GST_DEBUG_CATEGORY_STATIC (hf_main_debug);
  * for a few hundred kilobytes. */
 #define HF_MAIN_EVENTS_CAPACITY 1024
 
+/* Alert rules are evaluated this often: an input lost is told within
+ * half a second of the relay deciding it. */
+#define HF_MAIN_ALERTS_MS 500
+
 typedef struct
 {
   GMainLoop *loop;
   GPtrArray *streams;
   HfEvents *events;
+  HfAlerts *alerts;
+  GPtrArray *webhooks;          /* (element-type HfWebhook) */
+  HfApi *api;
   gint signal_name;
 } HfDaemon;
 
@@ -33,6 +40,9 @@ typedef struct
 static void
 hf_main_cleanup (HfDaemon * d)
 {
+  g_clear_pointer (&d->api, hf_api_free);
+  g_clear_pointer (&d->webhooks, g_ptr_array_unref);
+  g_clear_pointer (&d->alerts, hf_alerts_free);
   g_clear_pointer (&d->streams, g_ptr_array_unref);
   g_clear_pointer (&d->events, hf_events_free);
   g_clear_pointer (&d->loop, g_main_loop_unref);
@@ -60,6 +70,15 @@ hf_main_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+hf_main_alerts (gpointer user_data)
+{
+  HfDaemon *d = user_data;
+
+  hf_api_evaluate_alerts (d->api, g_get_monotonic_time (), g_get_real_time ());
+  return G_SOURCE_CONTINUE;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -69,8 +88,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (HfConfig) config = NULL;
   HfDaemon d = { 0 };
-  HfApi *api;
-  guint i, tick;
+  guint i, tick, alerts;
   GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
         "Config file (INI)", "FILE"},
@@ -122,23 +140,41 @@ main (int argc, char **argv)
       return 1;
     }
   }
-  api = hf_api_new (config->http_host, config->http_port, d.streams,
+  d.alerts = hf_alerts_new (config->alert_rules);
+  d.webhooks = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      hf_webhook_free);
+  for (i = 0; config->webhooks && config->webhooks[i]; i++) {
+    HfWebhook *w = hf_webhook_new (config->webhooks[i], config->webhook,
+        &error);
+
+    if (!w) {
+      g_printerr ("holdfast: [server] webhook: %s\n", error->message);
+      hf_main_cleanup (&d);
+      return 2;
+    }
+    g_ptr_array_add (d.webhooks, w);
+  }
+  d.api = hf_api_new (config->http_host, config->http_port, d.streams,
       d.events, &error);
-  if (!api) {
+  if (!d.api) {
     g_printerr ("holdfast: %s\n", error->message);
     hf_main_cleanup (&d);
     return 1;
   }
-  g_print ("holdfast %s: %u stream(s); API on http://%s:%u/api/v1/streams\n",
-      HF_VERSION, d.streams->len, config->http_host, config->http_port);
+  hf_api_set_alerts (d.api, d.alerts, d.webhooks);
+  g_print ("holdfast %s: %u stream(s); API on http://%s:%u/api/v1/streams, "
+      "dashboard on http://%s:%u/\n",
+      HF_VERSION, d.streams->len, config->http_host, config->http_port,
+      config->http_host, config->http_port);
 
   g_unix_signal_add (SIGINT, hf_main_on_signal, &d);
   g_unix_signal_add (SIGTERM, hf_main_on_signal, &d);
   tick = g_timeout_add (1000, hf_main_tick, &d);
+  alerts = g_timeout_add (HF_MAIN_ALERTS_MS, hf_main_alerts, &d);
   g_main_loop_run (d.loop);
 
   g_source_remove (tick);
-  hf_api_free (api);
+  g_source_remove (alerts);
   hf_main_cleanup (&d);
   gst_deinit ();
   return 0;

@@ -18,6 +18,9 @@ PACKAGES=(
   gstreamer1.0-x gstreamer1.0-tools fonts-dejavu-core
   # test peers
   ffmpeg srt-tools curl jq procps iproute2
+  # /metrics is checked with Prometheus's promtool; the dashboard is driven
+  # in headless Chromium through ChromeDriver
+  prometheus chromium chromium-driver
 )
 
 missing=()

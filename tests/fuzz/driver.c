@@ -243,7 +243,9 @@ hf_fuzz_run_one (const guint8 * data, gsize size)
 {
   guint8 *copy = g_malloc (size ? size : 1);
 
-  memcpy (copy, data, size);
+  /* An empty seed's data is NULL: memcpy must not see it. */
+  if (size)
+    memcpy (copy, data, size);
   LLVMFuzzerTestOneInput (copy, size);
   g_free (copy);
 }
@@ -287,7 +289,8 @@ main (int argc, char **argv)
           hf_fuzz_below (&rng, seeds->len));
 
       len = MIN (seed->size, HF_FUZZ_MAX_LEN);
-      memcpy (buf, seed->data, len);
+      if (len)
+        memcpy (buf, seed->data, len);
     }
     for (k = 0; k < n_mutations; k++)
       hf_fuzz_mutate_once (&rng, buf, &len, seeds);

@@ -766,6 +766,68 @@ GST_START_TEST (test_fallback_existing_file_is_accepted_with_its_path)
 
 GST_END_TEST;
 
+GST_START_TEST (test_webhooks_and_alert_groups_are_read)
+{
+  HfConfig *config = hf_test_load_with_text_ok ("[server]\n"
+      "webhook = http://127.0.0.1:9000/a; https://hooks.example/b\n"
+      "webhook-timeout-ms = 800\nwebhook-attempts = 3\n"
+      "webhook-backoff-ms = 50\n"
+      "[stream a]\ninputs = srt://:9001\n"
+      "[alert input-loss]\nfor = 30s\n"
+      "[alert jitter]\nexpr = input.jitter_seconds > 40ms\nstream = a\n");
+  guint i, n_builtin = 0;
+  const HfAlertRule *jitter = NULL, *loss = NULL;
+
+  fail_unless_equals_int (g_strv_length (config->webhooks), 2);
+  fail_unless_equals_string (config->webhooks[0], "http://127.0.0.1:9000/a");
+  fail_unless_equals_string (config->webhooks[1], "https://hooks.example/b");
+  fail_unless_equals_int (config->webhook->timeout_ms, 800);
+  fail_unless_equals_int (config->webhook->max_attempts, 3);
+  fail_unless_equals_int (config->webhook->backoff_ms, 50);
+  for (i = 0; i < config->alert_rules->len; i++) {
+    const HfAlertRule *r = g_ptr_array_index (config->alert_rules, i);
+
+    n_builtin += r->builtin;
+    if (g_str_equal (r->name, "jitter"))
+      jitter = r;
+    if (g_str_equal (r->name, "input-loss"))
+      loss = r;
+  }
+  fail_unless_equals_int (n_builtin, 5);
+  fail_unless (jitter != NULL && loss != NULL);
+  fail_unless_equals_string (jitter->stream, "a");
+  fail_unless (loss->for_us == 30 * G_USEC_PER_SEC);
+  hf_config_free (config);
+
+  /* Without any: no webhook, the built-in rules. */
+  config = hf_test_load_with_text_ok ("[stream a]\ninputs = srt://:9001\n");
+  fail_unless_equals_int (g_strv_length (config->webhooks), 0);
+  fail_unless_equals_int (config->alert_rules->len, 5);
+  hf_config_free (config);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_webhooks_and_alerts_are_refused)
+{
+  hf_test_assert_refused ("[server]\nwebhook = ftp://x/y\n"
+      "[stream a]\ninputs = srt://:9001\n", "[server] webhook");
+  hf_test_assert_refused ("[server]\nwebhook = http://\n"
+      "[stream a]\ninputs = srt://:9001\n", "[server] webhook");
+  hf_test_assert_refused ("[server]\nwebhook-attempts = 0\n"
+      "[stream a]\ninputs = srt://:9001\n", "[server] webhook-attempts");
+  hf_test_assert_refused ("[stream a]\ninputs = srt://:9001\n"
+      "[alert x]\nexpr = input.nosuch > 1\n", "[alert x] expr");
+  hf_test_assert_refused ("[stream a]\ninputs = srt://:9001\n"
+      "[alert x]\nexpr = stream.slate == 1\nstream = b\n",
+      "[alert x] stream");
+  hf_test_assert_refused ("[stream a]\ninputs = srt://:9001\n"
+      "[stream b]\ninputs = srt://:9002\nfailover = au\\qto\n",
+      "[stream b] failover: cannot be read");
+}
+
+GST_END_TEST;
+
 static Suite *
 hf_config_suite (void)
 {
@@ -808,6 +870,8 @@ hf_config_suite (void)
   tcase_add_test (tc, test_fallback_missing_file_is_refused_naming_it);
   tcase_add_test (tc, test_fallback_directory_is_refused);
   tcase_add_test (tc, test_fallback_existing_file_is_accepted_with_its_path);
+  tcase_add_test (tc, test_webhooks_and_alert_groups_are_read);
+  tcase_add_test (tc, test_bad_webhooks_and_alerts_are_refused);
   return s;
 }
 
