@@ -27,3 +27,4 @@ $(B)/hf-bench-failover: $(B)/tools/hf-bench-failover.o $(HF_BENCH_COMMON)
 include tools/linkem.mk
 include tools/probe.mk
 include tools/drill.mk
+include tools/observe.mk
