@@ -330,6 +330,7 @@ hf_api_metrics (HfApi * api, SoupServerMessage * msg, gint64 now)
   server.http_bad_requests = hf_api_get_bad_requests (api);
   server.events_total = api->events ? hf_events_last_id (api->events) : 0;
   server.sse_clients = g_list_length (api->sse_clients);
+  server.sse_dropped_slow = api->sse_dropped_slow;
   server.alerts = api->alerts;
   server.webhooks = api->webhooks;
   hf_metrics_render (text, snaps, api->streams->len, &server);
@@ -560,40 +561,62 @@ hf_api_sse_poll (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The stats frame of @stream's figures (NULL: every stream's). */
+static gchar *
+hf_api_sse_stats_frame (HfApi * api, const gchar * stream, gint64 now,
+    const gchar * time)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonNode) node = NULL;
+  g_autofree gchar *json = NULL;
+  guint i;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "mono_ms");
+  json_builder_add_int_value (b, now / 1000);
+  json_builder_set_member_name (b, "time");
+  json_builder_add_string_value (b, time);
+  json_builder_set_member_name (b, "streams");
+  json_builder_begin_array (b);
+  for (i = 0; i < api->streams->len; i++) {
+    HfStream *s = g_ptr_array_index (api->streams, i);
+
+    if (!stream || g_str_equal (stream, hf_stream_get_name (s)))
+      json_builder_add_value (b, hf_stream_to_json (s, now));
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  node = json_builder_get_root (b);
+  json = json_to_string (node, FALSE);
+  return g_strdup_printf ("event: stats\ndata: %s\n\n", json);
+}
+
 /* Once a second: every stream's figures, as GET /api/v1/streams gives
- * them, made once for all clients. */
+ * them; the frame of all streams is made once for all clients that take
+ * all, a stream's own for each client that asked for one. */
 static gboolean
 hf_api_sse_stats (gpointer user_data)
 {
   HfApi *api = user_data;
   gint64 now = g_get_monotonic_time ();
   g_autofree gchar *time = hf_events_format_time (g_get_real_time ());
+  g_autofree gchar *all = NULL;
   GList *l, *next;
-  guint i;
 
   for (l = api->sse_clients; l; l = next) {
     HfSseClient *c = l->data;
-    g_autoptr (JsonBuilder) b = json_builder_new ();
-    g_autoptr (JsonNode) node = NULL;
 
     next = l->next;
-    json_builder_begin_object (b);
-    json_builder_set_member_name (b, "mono_ms");
-    json_builder_add_int_value (b, now / 1000);
-    json_builder_set_member_name (b, "time");
-    json_builder_add_string_value (b, time);
-    json_builder_set_member_name (b, "streams");
-    json_builder_begin_array (b);
-    for (i = 0; i < api->streams->len; i++) {
-      HfStream *s = g_ptr_array_index (api->streams, i);
+    if (c->stream) {
+      g_autofree gchar *one = hf_api_sse_stats_frame (api, c->stream, now,
+          time);
 
-      if (!c->stream || g_str_equal (c->stream, hf_stream_get_name (s)))
-        json_builder_add_value (b, hf_stream_to_json (s, now));
+      hf_api_sse_send (c, one, strlen (one));
+    } else {
+      if (!all)
+        all = hf_api_sse_stats_frame (api, NULL, now, time);
+      hf_api_sse_send (c, all, strlen (all));
     }
-    json_builder_end_array (b);
-    json_builder_end_object (b);
-    node = json_builder_get_root (b);
-    hf_api_sse_send_json (c, "stats", 0, node);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -618,8 +641,15 @@ hf_api_sse_close (HfSseClient * c, gboolean finished)
   GST_INFO ("event stream client gone (%u left)",
       g_list_length (api->sse_clients));
   if (!finished) {
+    GSocket *sock = soup_server_message_get_socket (msg);
+
     soup_message_body_complete (soup_server_message_get_response_body (msg));
     soup_server_message_unpause (msg);
+    /* A client sent away for not reading would otherwise keep its
+     * connection and everything queued for it until it read it all:
+     * shutting the socket makes libsoup fail the write and let go. */
+    if (sock && c->unsent > 0)
+      g_socket_shutdown (sock, TRUE, TRUE, NULL);
   }
   g_object_unref (msg);
   g_free (c->stream);
@@ -649,16 +679,19 @@ hf_api_sse_start (HfApi * api, SoupServerMessage * msg, GHashTable * query)
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonNode) hello = NULL;
   guint64 since = 0, last, oldest;
-  gboolean replay = FALSE;
+  gboolean replay = FALSE, from_other_run;
   HfSseClient *c;
 
   if (!api->events) {
     hf_api_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no event log here");
     return;
   }
-  if (!since_text)
-    since_text = soup_message_headers_get_one (soup_server_message_get_request_headers
-        (msg), "Last-Event-ID");
+  /* An EventSource reconnects to the URL it was opened with: the id it
+   * saw last (its Last-Event-ID) is newer than that URL's since. */
+  if (soup_message_headers_get_one (soup_server_message_get_request_headers
+          (msg), "Last-Event-ID"))
+    since_text = soup_message_headers_get_one
+        (soup_server_message_get_request_headers (msg), "Last-Event-ID");
   if (since_text && !g_ascii_string_to_unsigned (since_text, 10, 0,
           G_MAXINT64, &since, NULL)) {
     hf_api_refuse (api, msg, SOUP_STATUS_BAD_REQUEST,
@@ -683,14 +716,20 @@ hf_api_sse_start (HfApi * api, SoupServerMessage * msg, GHashTable * query)
   c->msg = g_object_ref (msg);
   c->stream = g_strdup (stream);
   last = hf_events_last_id (api->events);
-  c->last_id = replay ? MIN (since, last) : last;
+  /* An id from the future was seen in an earlier run of the relay: all
+   * of this run's events are new to that client (with a gap frame). */
+  from_other_run = replay && since > last;
+  c->last_id = !replay ? last : from_other_run ? 0 : since;
   api->sse_clients = g_list_prepend (api->sse_clients, c);
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_replace (h, "Content-Type", "text/event-stream");
   soup_message_headers_replace (h, "Cache-Control", "no-store");
   soup_message_headers_replace (h, "X-Accel-Buffering", "no");
-  soup_message_headers_set_encoding (h, SOUP_ENCODING_CHUNKED);
+  /* HTTP/1.0 has no chunks: the stream ends when the connection does. */
+  soup_message_headers_set_encoding (h,
+      soup_server_message_get_http_version (msg) == SOUP_HTTP_1_0 ?
+      SOUP_ENCODING_EOF : SOUP_ENCODING_CHUNKED);
   /* Written chunks are not kept: the stream may run for days. */
   soup_message_body_set_accumulate (soup_server_message_get_response_body
       (msg), FALSE);
@@ -716,7 +755,7 @@ hf_api_sse_start (HfApi * api, SoupServerMessage * msg, GHashTable * query)
   hello = json_builder_get_root (b);
   hf_api_sse_send (c, "retry: 2000\n\n", 13);
   hf_api_sse_send_json (c, "hello", 0, hello);
-  if (replay && oldest > 1 && since + 1 < oldest) {
+  if (from_other_run || (replay && oldest > 1 && since + 1 < oldest)) {
     g_autofree gchar *gap = g_strdup_printf ("event: gap\ndata: {\"since\":%"
         G_GUINT64_FORMAT ",\"oldest_id\":%" G_GUINT64_FORMAT "}\n\n", since,
         oldest);
@@ -843,6 +882,14 @@ hf_api_handle (SoupServer * server, SoupServerMessage * msg, const char *path,
     req->handled = TRUE;
   api->requests++;
   is_get = g_strcmp0 (method, "GET") == 0 || g_strcmp0 (method, "HEAD") == 0;
+  /* No keep-alive: libsoup 3.2 (Debian 12) never closes an idle
+   * connection that its client closed (fixed upstream in 3.3, commit
+   * d20c660), so every client that hung up would cost the relay a file
+   * descriptor in CLOSE-WAIT for ever.  Closing after each answer costs a
+   * TCP handshake per request, which an API polled once a second or
+   * scraped every 15 s does not feel. */
+  soup_message_headers_replace (soup_server_message_get_response_headers
+      (msg), "Connection", "close");
 
   if (g_str_has_prefix (path, prefix) && path[strlen (prefix)]) {
     g_autofree gchar *name = g_strdup (path + strlen (prefix));

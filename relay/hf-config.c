@@ -745,7 +745,17 @@ hf_config_load_webhooks (GKeyFile * kf, HfConfig * config, GError ** error)
   wc->max_attempts = attempts;
   if (wc->max_backoff_ms < wc->backoff_ms)
     wc->max_backoff_ms = wc->backoff_ms;
-  urls = g_key_file_get_string_list (kf, "server", "webhook", NULL, NULL);
+  if (g_key_file_has_key (kf, "server", "webhook", NULL)) {
+    g_autoptr (GError) err = NULL;
+
+    urls = g_key_file_get_string_list (kf, "server", "webhook", NULL, &err);
+    if (!urls || err) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[server] webhook: cannot be read (not UTF-8, or a bad \\ "
+          "escape)");
+      return FALSE;
+    }
+  }
   for (i = 0; urls && urls[i]; i++) {
     g_autoptr (GUri) uri = NULL;
     gchar *url = g_strstrip (urls[i]);
@@ -753,7 +763,7 @@ hf_config_load_webhooks (GKeyFile * kf, HfConfig * config, GError ** error)
 
     if (!*url)
       continue;
-    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+    uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD, NULL);
     scheme = uri ? g_uri_get_scheme (uri) : NULL;
     if (!uri || (g_strcmp0 (scheme, "http") != 0 &&
             g_strcmp0 (scheme, "https") != 0) || !g_uri_get_host (uri) ||
@@ -761,6 +771,26 @@ hf_config_load_webhooks (GKeyFile * kf, HfConfig * config, GError ** error)
       g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
           "[server] webhook: '%s' is not an http:// or https:// URL", url);
       return FALSE;
+    }
+    /* Two that show the same (the password is never shown) would be one
+     * series twice in /metrics. */
+    {
+      g_autofree gchar *shown = g_uri_to_string_partial (uri,
+          G_URI_HIDE_PASSWORD);
+      guint k;
+
+      for (k = 0; k < kept->len; k++) {
+        g_autoptr (GUri) other = g_uri_parse (g_ptr_array_index (kept, k),
+            G_URI_FLAGS_HAS_PASSWORD, NULL);
+        g_autofree gchar *other_shown = g_uri_to_string_partial (other,
+            G_URI_HIDE_PASSWORD);
+
+        if (g_str_equal (shown, other_shown)) {
+          g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+              "[server] webhook: '%s' is given twice", shown);
+          return FALSE;
+        }
+      }
     }
     g_ptr_array_add (kept, g_strdup (url));
   }

@@ -464,6 +464,11 @@ hf_metrics_render (GString * out, const HfStreamSnapshot * snaps,
       "Clients of the live event stream (GET /api/v1/events/stream).");
   HF_SAMPLE (out, "holdfast_event_stream_clients", server->sse_clients,
       NULL);
+  hf_metrics_family (out, "holdfast_event_stream_dropped_clients_total",
+      "counter", "Event stream clients cut off for not reading (4 MB "
+      "unsent).");
+  HF_SAMPLE (out, "holdfast_event_stream_dropped_clients_total",
+      server->sse_dropped_slow, NULL);
 
   hf_metrics_streams (out, snaps, n_snaps);
   if (server->alerts)

@@ -431,6 +431,7 @@ typedef struct
   guint64 http_bad_requests;
   guint64 events_total;
   guint sse_clients;
+  guint64 sse_dropped_slow;     /* clients cut off for not reading */
   HfAlerts *alerts;             /* (nullable) */
   GPtrArray *webhooks;          /* (nullable) (element-type HfWebhook) */
 } HfMetricsServer;

@@ -132,6 +132,10 @@ struct _HfStream
    * read on the control thread.  counts_lock guards them. */
   GMutex counts_lock;
   GArray *failovers;            /* (element-type HfFailoverCount) */
+  HfHealthState *health;        /* per input, as its events told it: the
+                                 * event callback must not ask the switch
+                                 * (its event lock is held there, and the
+                                 * switch takes that lock under its own) */
   gint64 failover_times[HF_STREAM_RECENT_MAX];
   guint n_failover_times;       /* ever: the ring index is this % max */
 
@@ -287,15 +291,18 @@ static void
 hf_stream_count_failover (HfStream * stream, const HfSwitchEvent * ev,
     const gchar * from, const gchar * to)
 {
-  HfHealthState h = hf_switch_get_health (stream->sw, ev->from, ev->mono_us);
-  const gchar *reason = h == HF_HEALTH_LOST ? "input_lost" :
-      h == HF_HEALTH_DEGRADED ? "input_degraded" : "other";
   const gchar *ifrom = g_intern_string (from ? from : "none");
   const gchar *ito = g_intern_string (to ? to : "none");
+  const gchar *reason;
   HfFailoverCount *c = NULL;
+  HfHealthState h;
   guint i;
 
   g_mutex_lock (&stream->counts_lock);
+  h = (guint) ev->from < stream->inputs->len ? stream->health[ev->from] :
+      HF_HEALTH_IDLE;
+  reason = h == HF_HEALTH_LOST ? "input_lost" :
+      h == HF_HEALTH_DEGRADED ? "input_degraded" : "other";
   for (i = 0; i < stream->failovers->len && !c; i++) {
     HfFailoverCount *f = &g_array_index (stream->failovers, HfFailoverCount,
         i);
@@ -327,6 +334,12 @@ hf_stream_on_switch_event (const HfSwitchEvent * ev, gpointer user_data)
   switch (ev->kind) {
     case HF_EVENT_INPUT_STATE:
       input = hf_stream_source_name (stream, ev->input);
+      if (ev->input >= 0 && (guint) ev->input < stream->inputs->len) {
+        /* Events come in order: a failover's INPUT_STATE before its take. */
+        g_mutex_lock (&stream->counts_lock);
+        stream->health[ev->input] = ev->to;
+        g_mutex_unlock (&stream->counts_lock);
+      }
       from = hf_health_state_to_string (ev->from);
       to = hf_health_state_to_string (ev->to);
       break;
@@ -567,6 +580,7 @@ hf_stream_new (const HfStreamConfig * config, HfEvents * events)
   }
   stream->history_inputs = g_new0 (HfHistoryInput, HF_STREAM_HISTORY *
       stream->inputs->len);
+  stream->health = g_new0 (HfHealthState, stream->inputs->len);
   hf_switch_config_init (&sc, stream->inputs->len);
   sc.health.timeout_us = (gint64) config->input_timeout_ms * 1000;
   sc.health.degraded_loss_ratio = config->degraded_loss_ratio;
@@ -898,6 +912,7 @@ hf_stream_free (HfStream * stream)
   g_mutex_clear (&stream->counts_lock);
   g_array_unref (stream->failovers);
   g_free (stream->history_inputs);
+  g_free (stream->health);
   if (stream->slate)
     hf_slate_unref (stream->slate);
   g_clear_object (&stream->slate_cancel);

@@ -211,6 +211,15 @@ test_event_stream_live () {
   curl -sN --max-time 1.5 -H "Last-Event-ID: $first" "http://127.0.0.1:$p/api/v1/events/stream" > "$T/sse-replay.log"
   [ "$(grep '^id: ' "$T/sse-replay.log" | cut -d' ' -f2 | tr '\n' ' ')" = "$(seq $((first + 1)) "$last" | tr '\n' ' ')" ] ||
     fail "replay after $first is not $((first + 1))..$last: $(grep '^id: ' "$T/sse-replay.log" | cut -d' ' -f2 | tr '\n' ' ')"
+  # The id the client saw last wins over the URL's since (an EventSource
+  # reconnects to the URL it was opened with); an id from an earlier run
+  # of the relay gets everything, after a gap frame.
+  curl -sN --max-time 1.5 -H "Last-Event-ID: $((last - 1))" "http://127.0.0.1:$p/api/v1/events/stream?since=$first" > "$T/sse-reconnect.log"
+  [ "$(grep '^id: ' "$T/sse-reconnect.log" | cut -d' ' -f2 | tr '\n' ' ')" = "$last " ] ||
+    fail "Last-Event-ID $((last - 1)) with since=$first replayed: $(grep '^id: ' "$T/sse-reconnect.log" | cut -d' ' -f2 | tr '\n' ' ')"
+  curl -sN --max-time 1.5 "http://127.0.0.1:$p/api/v1/events/stream?since=99999999" > "$T/sse-future.log"
+  grep -q '^event: gap' "$T/sse-future.log" || fail "an id from another run gets no gap frame"
+  [ "$(grep -m1 '^id: ' "$T/sse-future.log")" = "id: 1" ] || fail "an id from another run does not replay from 1"
   # Bad requests are refused and counted; unknown paths are JSON 404s.
   [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$p/api/v1/events/stream?since=abc")" = 400 ] ||
     fail "since=abc is not refused with 400"
@@ -225,6 +234,17 @@ test_event_stream_live () {
   [ "$(curl -s -o /dev/null -w '%{content_type}' --max-time 2 "http://127.0.0.1:$p/app.js")" = "text/javascript; charset=utf-8" ] ||
     fail "/app.js is not JavaScript"
   [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$p/nosuch.js")" = 404 ] || fail "/nosuch.js is not a 404"
+  # Clients that come and go leave nothing behind: no descriptor in
+  # CLOSE-WAIT (libsoup 3.2 kept one per keep-alive client that hung up).
+  local fds0 fds1 i
+  fds0=$(ls "/proc/$HF_RELAY_PID/fd" | wc -l)
+  for i in $(seq 1 100); do curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$p/api/v1/server"; done
+  for i in $(seq 1 10); do curl -sN -o /dev/null --max-time 0.3 "http://127.0.0.1:$p/api/v1/events/stream"; done
+  for i in $(seq 1 10); do printf 'GARBAGE\r\n\r\n' | timeout 1 bash -c "cat > /dev/tcp/127.0.0.1/$p" 2>/dev/null; done
+  sleep 1.5
+  fds1=$(ls "/proc/$HF_RELAY_PID/fd" | wc -l)
+  echo "  relay descriptors: $fds0 before, $fds1 after 100 requests, 10 event-stream clients and 10 garbage requests"
+  [ "$fds1" -le $((fds0 + 2)) ] || fail "the relay kept $((fds1 - fds0)) descriptors: $(ss -tan "sport = :$p" | awk 'NR>1{print $1}' | sort | uniq -c | tr '\n' ' ')"
   curl -sf --max-time 2 "http://127.0.0.1:$p/api/v1/history?stream=main" |
     jq -e '.interval_ms == 1000 and (.streams[0].samples | length) >= 2 and (.streams[0].samples[-1].inputs | length) == 2' > /dev/null ||
     fail "GET /api/v1/history has no samples of both inputs"

@@ -814,6 +814,10 @@ GST_START_TEST (test_bad_webhooks_and_alerts_are_refused)
       "[stream a]\ninputs = srt://:9001\n", "[server] webhook");
   hf_test_assert_refused ("[server]\nwebhook = http://\n"
       "[stream a]\ninputs = srt://:9001\n", "[server] webhook");
+  hf_test_assert_refused ("[server]\nwebhook = http://a/h\\q\n"
+      "[stream a]\ninputs = srt://:9001\n", "[server] webhook: cannot be read");
+  hf_test_assert_refused ("[server]\nwebhook = http://u:p@a/h;http://u:q@a/h\n"
+      "[stream a]\ninputs = srt://:9001\n", "given twice");
   hf_test_assert_refused ("[server]\nwebhook-attempts = 0\n"
       "[stream a]\ninputs = srt://:9001\n", "[server] webhook-attempts");
   hf_test_assert_refused ("[stream a]\ninputs = srt://:9001\n"
