@@ -6,7 +6,9 @@ $(B)/holdfast: $(B)/tools/holdfast.o $(HF_LIBS)
 $(B)/hf-push: $(B)/tools/hf-push.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/hfctl: $(B)/tools/hfctl.o
+# hfctl: its commands (hfctl.c), its table and JSON helpers, and the
+# Server-Sent Events parser and client of `events -f` (hf-sse.c, fuzzed).
+$(B)/hfctl: $(B)/tools/hfctl.o $(B)/tools/hf-ctl-out.o $(B)/tools/hf-sse.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # What the two benchmark helpers share: frame hashing, pipelines, figures,

@@ -8,3 +8,8 @@ check-e2e check-asan: $(B)/hf-hooksink $(B)/hf-linkem
 
 $(B)/hf-hooksink: $(B)/tools/hf-hooksink.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
+
+# hfctl's SSE parser reads what a relay (or anything on its port) sends.
+FUZZ_TARGETS += fuzz-sse
+FUZZ_EXTRA_SRCS += tools/hf-sse.c
+$(B)/tests/fuzz-sse: $(B)/tools/hf-sse.o
