@@ -13,7 +13,7 @@ DASH_DRIVER=/usr/bin/chromedriver
 
 # wd METHOD PATH [BODY]: one WebDriver request; prints the JSON answer.
 wd () {
-  curl -s --max-time 30 -X "$1" -H 'Content-Type: application/json' \
+  curl -sS --max-time 30 -X "$1" -H 'Content-Type: application/json' \
     ${3:+--data-binary "$3"} "http://127.0.0.1:$WD_PORT$2"
 }
 
@@ -103,21 +103,30 @@ test_dashboard_failover () {
     --label BACKUP --pattern ball --width 640 --height 360 --bitrate 1500
 
   # chromedriver, and through it one Chromium with a private profile.
-  bg "$T/chromedriver.log" "$DASH_DRIVER" --port="$WD_PORT"
+  bg "$T/chromedriver.log" "$DASH_DRIVER" --port="$WD_PORT" \
+    --log-path="$T/chromedriver-verbose.log" --verbose
   local driver=${HF_PIDS[-1]}
   for _ in $(seq 1 100); do
     wd GET /status 2>/dev/null | jq -e .value.ready > /dev/null 2>&1 && break
     sleep 0.05
   done
-  local caps
-  caps=$(jq -nc --arg bin "$DASH_CHROMIUM" --arg prof "$T/profile" '{capabilities:
-    {alwaysMatch: {browserName: "chrome", "goog:chromeOptions": {binary: $bin,
-      args: ["--headless=new", "--no-sandbox", "--disable-gpu",
-             "--disable-dev-shm-usage", "--window-size=1400,1000",
-             "--user-data-dir=\($prof)"]},
-      "goog:loggingPrefs": {browser: "ALL"}}}}')
-  wd POST /session "$caps" > "$T/session.json"
-  WD_SID=$(jq -r '.value.sessionId // empty' "$T/session.json")
+  local caps try
+  # Starting the browser is not what is tested: a start that fails (seen
+  # once in a whole `make check`, with an empty answer) is tried again,
+  # with a fresh profile, and said.
+  for try in 1 2 3; do
+    caps=$(jq -nc --arg bin "$DASH_CHROMIUM" --arg prof "$T/profile-$try" '{capabilities:
+      {alwaysMatch: {browserName: "chrome", "goog:chromeOptions": {binary: $bin,
+        args: ["--headless=new", "--no-sandbox", "--disable-gpu",
+               "--disable-dev-shm-usage", "--window-size=1400,1000",
+               "--user-data-dir=\($prof)"]},
+        "goog:loggingPrefs": {browser: "ALL"}}}}')
+    wd POST /session "$caps" > "$T/session.json" 2> "$T/session.err"
+    WD_SID=$(jq -r '.value.sessionId // empty' "$T/session.json" 2>/dev/null)
+    [ -n "$WD_SID" ] && break
+    echo "  browser start $try failed: $(head -c 200 "$T/session.json") $(head -c 200 "$T/session.err")"
+    sleep 1
+  done
   [ -n "$WD_SID" ] || { fail "no WebDriver session: $(head -c 300 "$T/session.json")"; return 1; }
   echo "  $(jq -r '.value.capabilities | "\(.browserName) \(.browserVersion)"' "$T/session.json"), chromedriver on port $WD_PORT"
   wd POST "/session/$WD_SID/url" "{\"url\": \"http://127.0.0.1:$p/\"}" > /dev/null
