@@ -75,6 +75,7 @@ struct _HfApi
   HfApiCounters *counters;
   gint64 started_us;
   gint64 started_wall_us;
+  gchar *started_at;            /* ISO 8601: tells one run from another */
 
   /* Live event stream clients (control thread only). */
   GList *sse_clients;           /* (element-type HfSseClient) */
@@ -158,6 +159,8 @@ hf_api_server (HfApi * api, SoupServerMessage * msg, gint64 now)
   json_builder_add_string_value (b, HF_VERSION);
   json_builder_set_member_name (b, "uptime_s");
   json_builder_add_int_value (b, (now - api->started_us) / G_USEC_PER_SEC);
+  json_builder_set_member_name (b, "started_at");
+  json_builder_add_string_value (b, api->started_at);
   json_builder_set_member_name (b, "streams");
   json_builder_add_int_value (b, api->streams->len);
   json_builder_set_member_name (b, "http_requests");
@@ -751,6 +754,10 @@ hf_api_sse_start (HfApi * api, SoupServerMessage * msg, GHashTable * query)
   json_builder_add_string_value (b, HF_VERSION);
   json_builder_set_member_name (b, "mono_ms");
   json_builder_add_int_value (b, g_get_monotonic_time () / 1000);
+  /* Which run of the relay this is: event ids begin again at 1 when it
+   * restarts. */
+  json_builder_set_member_name (b, "started_at");
+  json_builder_add_string_value (b, api->started_at);
   json_builder_end_object (b);
   hello = json_builder_get_root (b);
   hf_api_sse_send (c, "retry: 2000\n\n", 13);
@@ -1043,6 +1050,7 @@ hf_api_new (const gchar * host, guint16 port, GPtrArray * streams,
   api->counters = g_atomic_rc_box_new0 (HfApiCounters);
   api->started_us = g_get_monotonic_time ();
   api->started_wall_us = g_get_real_time ();
+  api->started_at = hf_events_format_time (api->started_wall_us);
   api->server = soup_server_new ("server-header", "holdfast/" HF_VERSION, NULL);
   soup_server_add_early_handler (api->server, NULL, hf_api_early, api, NULL);
   soup_server_add_handler (api->server, NULL, hf_api_handle, api, NULL);
@@ -1079,13 +1087,25 @@ hf_api_free (HfApi * api)
 {
   if (!api)
     return;
-  while (api->sse_clients)
-    hf_api_sse_close (api->sse_clients->data, FALSE);
+  if (api->sse_clients) {
+    GMainContext *ctx = g_main_context_get_thread_default ();
+    gint64 until = g_get_monotonic_time () + 200 * 1000;
+
+    while (api->sse_clients)
+      hf_api_sse_close (api->sse_clients->data, FALSE);
+    /* Let the streams' last chunk go out (up to 200 ms) so that clients
+     * see them end, not break; the server is cut off after that. */
+    while (g_get_monotonic_time () < until) {
+      if (!g_main_context_iteration (ctx, FALSE))
+        g_usleep (1000);
+    }
+  }
   if (api->server) {
     soup_server_disconnect (api->server);
     g_object_unref (api->server);
   }
   g_atomic_rc_box_release (api->counters);
+  g_free (api->started_at);
   g_free (api);
 }
 
