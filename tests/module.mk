@@ -57,10 +57,12 @@ check-e2e: $(B)/holdfast $(B)/hf-push $(B)/hfctl
 	@tests/e2e/run.sh $(B)
 
 # The sanitizer pass: unit tests, fuzz drivers and the end-to-end tests
-# that throw garbage at the relay, in an ASan+UBSan build.
+# that throw garbage at the relay, in an ASan+UBSan build; GLib's slice
+# allocator off, so that LeakSanitizer sees the small blocks it hands out.
 check-asan: $(B)/holdfast $(B)/hf-push $(UNIT_BINS) $(FUZZ_BINS)
 	@tests/run-unit.sh $(B) "$(UNIT_TESTS)" "$(FUZZ_TARGETS)" $(FUZZ_RUNS)
-	@HF_E2E_ONLY="$(ASAN_E2E)" tests/e2e/run.sh $(B)
+	@G_SLICE=always-malloc HF_E2E_ONLY="$(ASAN_E2E)" tests/e2e/run.sh $(B)
 ASAN_E2E ?= srt_push_pull garbage_does_not_hurt failover_kill_primary \
             slate_when_all_inputs_die linkem_bad_control linkem_restore_all \
-            probe_live_slate_live event_stream_live alerts_webhook_primary_dies
+            probe_live_slate_live event_stream_live alerts_webhook_primary_dies \
+            hfctl_events_follow

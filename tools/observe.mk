@@ -4,7 +4,7 @@
 # and the dashboard (tests/e2e/t-observe.sh, t-hfctl.sh, t-dashboard.sh).
 
 all: $(B)/hf-hooksink
-check-e2e check-asan: $(B)/hf-hooksink $(B)/hf-linkem
+check-e2e check-asan: $(B)/hf-hooksink $(B)/hf-linkem $(B)/hfctl
 
 $(B)/hf-hooksink: $(B)/tools/hf-hooksink.o
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
