@@ -375,6 +375,13 @@ hf_alert_expr_parse (const gchar * text, HfFigure * figure, HfAlertOp * op,
         "unexpected '%s' after the number", shown);
     return FALSE;
   }
+  /* "input.loss_ratio > 2" (meant 2%) would never fire. */
+  if (hf_figures[f].kind == HF_FIGURE_KIND_RATIO && (value < 0 || value > 1)) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "%s is a ratio from 0 to 1: give 0.02 or 2%%, not %g",
+        hf_figures[f].name, value);
+    return FALSE;
+  }
 
   if (figure)
     *figure = (HfFigure) f;
@@ -711,9 +718,11 @@ hf_alert_rules_apply_group (GKeyFile * kf, const gchar * group,
   }
 
   if (expr) {
-    /* A built-in's sentence is about its own figure: one that now looks at
-     * another figure gets the sentence made from its expression. */
-    if (rule->expr && rule->figure != figure && !summary)
+    /* A built-in's sentence is about its own figure and direction: one
+     * that now looks at another figure, or the other way, gets the
+     * sentence made from its expression. */
+    if (rule->expr && (rule->figure != figure || rule->op != op) &&
+        !summary)
       g_clear_pointer (&rule->summary, g_free);
     g_free (rule->expr);
     rule->expr = g_steal_pointer (&expr);
@@ -1238,6 +1247,13 @@ hf_alerts_evaluate_sample (HfAlerts * alerts, HfAlertRuleState * rs,
   if (!holds) {
     if (!inst)
       return;
+    /* A figure that became unknown (an SRT link down has no RTT) is no
+     * all-clear: a firing alert stays firing until the figure is known
+     * and the condition false, or its input or stream is gone. */
+    if (isnan (v) && inst->state == HF_ALERT_STATE_FIRING) {
+      inst->seen = alerts->generation;
+      return;
+    }
     inst->value = v;
     if (inst->state == HF_ALERT_STATE_FIRING) {
       hf_alerts_set_state (rs, inst, HF_ALERT_STATE_INACTIVE,

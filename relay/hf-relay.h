@@ -247,8 +247,10 @@ gboolean hf_alert_expr_parse (const gchar * text, HfFigure * figure,
 GPtrArray *hf_alert_rules_load (GKeyFile * kf, GError ** error);
 
 /* One stream's or one input's figures at one evaluation: @values indexed
- * by HfFigure; NAN where unknown or not of this scope (a condition on an
- * unknown figure is false). */
+ * by HfFigure; NAN where unknown or not of this scope.  An unknown figure
+ * never starts or continues a pending condition, and never resolves an
+ * alert already firing (an SRT link that went down has no RTT: that is no
+ * all-clear). */
 typedef struct
 {
   const gchar *stream;
@@ -270,7 +272,8 @@ void hf_alerts_free (HfAlerts * alerts);
  * input's sample, each evaluation).  An instance whose condition holds is
  * pending, and fires once it has held for the rule's for-duration (at
  * once when that is 0); a firing instance resolves when its condition is
- * false, or when its stream/input is no longer in @samples.  Appends one
+ * false on a known figure, or when its stream/input is no longer in
+ * @samples.  Appends one
  * notification per transition to @out (transfer full JsonNode objects):
  *   {"id": N (grows by one per notification), "alert": NAME,
  *    "state": "firing" | "resolved", "severity": "warning" | "critical",

@@ -294,6 +294,7 @@ GST_START_TEST (test_expr_refuses_bad_text_with_a_message)
     {"input.lost ==", "expected a decimal number"},
     {"input.loss_ratio > nan", "expected a decimal number"},
     {"input.loss_ratio > NAN", "expected a decimal number"},
+    {"input.loss_ratio > 2", "a ratio from 0 to 1"},
     {"input.loss_ratio > inf", "expected a decimal number"},
     {"input.loss_ratio > -inf", "expected a decimal number"},
     {"input.loss_ratio > infinity", "expected a decimal number"},
@@ -494,6 +495,13 @@ GST_START_TEST (test_builtin_summary_follows_its_figure)
   fail_unless (lost->summary == NULL);
   fail_unless_equals_int (lost->severity, HF_ALERT_CRITICAL);
   fail_unless_equals_string (failover->summary, "{stream}: {value} failovers");
+  g_ptr_array_unref (rules);
+
+  /* Same figure the other way round: "losing more than" would be wrong. */
+  rules = hf_test_load ("[alert input-loss]\nexpr = input.loss_ratio < 5%\n");
+  loss = hf_test_find (rules, "input-loss");
+  fail_unless_equals_int (loss->op, HF_ALERT_OP_LT);
+  fail_unless (loss->summary == NULL);
   g_ptr_array_unref (rules);
 }
 
@@ -857,15 +865,19 @@ GST_START_TEST (test_nan_is_false)
   hf_test_eval_expect (lt, 0, &s, 1, 0);
   fail_unless_equals_int (hf_test_stats (alerts, 0).pending, 0);
 
-  /* A firing one whose figure becomes unknown resolves, value null. */
+  /* A firing one whose figure becomes unknown (the SRT link went down)
+   * is no all-clear: it keeps firing, and resolves once the figure is
+   * known again and the condition false. */
   s.values[HF_FIGURE_INPUT_RTT_SECONDS] = 0.3;
   hf_test_eval_expect (alerts, 1, &s, 1, 1);
   s.values[HF_FIGURE_INPUT_RTT_SECONDS] = NAN;
-  out = hf_test_eval (alerts, 2, &s, 1);
+  hf_test_eval_expect (alerts, 2, &s, 1, 0);
+  fail_unless_equals_int (hf_test_stats (alerts, 0).firing, 1);
+  s.values[HF_FIGURE_INPUT_RTT_SECONDS] = 0;
+  out = hf_test_eval (alerts, 3, &s, 1);
   fail_unless_equals_int (out->len, 1);
   hf_test_assert_note (hf_test_note (out, 0), "test-rule", "resolved", "main",
       "rtp");
-  fail_unless (json_object_get_null_member (hf_test_note (out, 0), "value"));
   g_ptr_array_unref (out);
   hf_alerts_free (alerts);
   hf_alerts_free (lt);
@@ -1556,6 +1568,8 @@ hf_test_one_sequence (guint32 seed)
           model[i].state = 2;
           g_ptr_array_add (expected, g_strdup_printf ("firing %s", names[i]));
         }
+      } else if (isnan (v) && model[i].state == 2) {
+        /* unknown: a firing one stays firing */
       } else {
         if (model[i].state == 2)
           g_ptr_array_add (expected, g_strdup_printf ("resolved %s", names[i]));
