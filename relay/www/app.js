@@ -6,8 +6,10 @@
  * alerts), then follows the Server-Sent Events of /api/v1/events/stream
  * (opened with ?since=LAST_ID so that no event is missed or shown twice).
  * EventSource reconnects on its own; when it comes back the snapshots are
- * loaded again.  Everything from the relay is untrusted text: the DOM is
- * built with textContent only, and a missing or odd field shows "-".
+ * loaded again; a stream that goes silent (no stats frame, sent every
+ * second, for 2 x STALE_MS) is closed and opened again.  Everything from
+ * the relay is untrusted text: the DOM is built with textContent only, and
+ * a missing or odd field shows "-".
  * window.hfDashboard exposes counters for the end-to-end test.
  */
 'use strict';
@@ -19,6 +21,7 @@
   const MAX_RECENT_ALERTS = 20;
   const STALE_MS = 5000;           // stats come every second
   const RETRY_MS = 3000;
+  const FETCH_MS = 10000;          // a REST load that hangs is a failed one
   const COLOURS = ['#27c46b', '#f2a72e', '#4cb8f0', '#c58af9', '#ff7eb6',
     '#e0e0e0'];
   const SLATE_COLOUR = '#ff4b55';
@@ -39,7 +42,7 @@
   const hf = window.hfDashboard = {
     eventsSeen: 0, statsFrames: 0, alertFrames: 0, lastStatsMono: null,
     lastEventId: 0, conn: 'connecting', resyncs: 0, badFrames: 0,
-    alertsAvailable: null, errors: [], eventShownAt: {},
+    alertsAvailable: null, errors: [], eventShownAt: {}, restarts: 0,
   };
   window.addEventListener('error', (e) => {
     hf.errors.push(String(e.message || e.type));
@@ -57,6 +60,9 @@
     recent: [],           // resolved NOTIFs, newest first
     monoOffset: null,     // wall ms - relay mono ms
     lastStatsAt: 0,
+    openedAt: 0,          // performance.now () when the stream was opened
+    relayMono: null,      // {mono (relay ms), at (performance.now ())}
+    alertBufs: new Set(), // alert frames seen while an alert snapshot loads
     es: null,
     needResync: false,
     syncing: null,
@@ -126,7 +132,8 @@
     return null;
   }
   async function getJson(path) {
-    const r = await fetch(path, { cache: 'no-store' });
+    const r = await fetch(path, { cache: 'no-store', signal:
+      AbortSignal.timeout ? AbortSignal.timeout(FETCH_MS) : undefined });
     if (!r.ok) throw new Error(path + ': HTTP ' + r.status);
     return r.json();
   }
@@ -152,13 +159,15 @@
 
   async function doResync() {
     hf.resyncs++;
+    const buf = [];
+    st.alertBufs.add(buf);
     const [server, streams, history, events, alerts] = await Promise.all([
       getJson('/api/v1/server').catch(() => null),
       getJson('/api/v1/streams'),
       getJson('/api/v1/history').catch(() => null),
       getJson('/api/v1/events'),
       getJson('/api/v1/alerts').catch(() => null),
-    ]);
+    ]).finally(() => st.alertBufs.delete(buf));
     // Ids start again at 1 when the relay restarts: an id we know with
     // another time means everything we hold is from the previous run.
     for (const ev of arr(obj(events).events)) {
@@ -171,7 +180,7 @@
     if (history) applyHistory(history);
     for (const ev of arr(obj(events).events)) addEvent(ev, false);
     hf.alertsAvailable = !!alerts;
-    if (alerts) applyAlertSnapshot(alerts);
+    if (alerts) applyAlertSnapshot(alerts, buf);
     renderAll();
     tick();
   }
@@ -199,6 +208,7 @@
     const es = new EventSource('/api/v1/events/stream?since=' +
       encodeURIComponent(hf.lastEventId));
     st.es = es;
+    st.openedAt = performance.now();
     es.addEventListener('hello', onHello);
     es.addEventListener('event', (m) => {
       const ev = parse(m.data);
@@ -210,6 +220,7 @@
       if (!n) return;
       hf.alertFrames++;
       hf.alertsAvailable = true;
+      for (const buf of st.alertBufs) buf.push(n);
       applyAlert(n);
       renderAlerts();
     });
@@ -232,15 +243,41 @@
   function onHello(m) {
     const h = parse(m.data);
     if (!h) return;
+    setRelayMono(h.mono_ms);
     if (num(h.last_id) !== null && h.last_id < hf.lastEventId) {
       // A new relay process behind the same address: start over.
       forgetRelay();
       connect();
       return;
     }
-    if (!st.needResync) { setConn('live'); return; }
+    // Alerts may have fired between the last snapshot and this stream.
+    if (!st.needResync) { setConn('live'); reloadAlerts(); return; }
     st.needResync = false;
-    resync().then(() => setConn('live'), () => setConn('reconnecting'));
+    const es = st.es;
+    resync().then(() => { if (es === st.es) setConn('live'); }, () => {
+      if (es !== st.es) return;
+      // Still missing what happened while away: start again later.
+      st.needResync = true;
+      setConn('reconnecting');
+      st.retryTimer = setTimeout(connect, RETRY_MS);
+    });
+  }
+
+  // The alert snapshot alone, with the frames that come while it loads.
+  // (A failure, or an older relay without alerts, leaves what we have.)
+  function reloadAlerts() {
+    const buf = [];
+    st.alertBufs.add(buf);
+    getJson('/api/v1/alerts').finally(() => st.alertBufs.delete(buf))
+      .then((a) => {
+        hf.alertsAvailable = true;
+        applyAlertSnapshot(a, buf);
+        renderAlerts();
+      }, () => {});
+  }
+
+  function setRelayMono(mono) {
+    if (num(mono) !== null) st.relayMono = { mono: mono, at: performance.now() };
   }
 
   function onStats(m) {
@@ -249,6 +286,7 @@
     const mono = num(f.mono_ms);
     const wall = isoMs(f.time);
     if (mono !== null && wall !== null) st.monoOffset = wall - mono;
+    setRelayMono(mono);
     hf.statsFrames++;
     hf.lastStatsMono = mono;
     st.lastStatsAt = performance.now();
@@ -346,15 +384,25 @@
     return str(n.alert) + '|' + str(n.stream) + '|' + str(n.input);
   }
 
-  function applyAlertSnapshot(a) {
+  // applyAlertSnapshot(a, frames): the relay's alerts, then the alert
+  // frames that came while it loaded and are newer than all of it
+  // (notification ids only grow), so a late snapshot does not bring back
+  // an alert that a frame resolved.
+  function applyAlertSnapshot(a, frames) {
+    const firing = arr(a.firing).filter((n) => n && typeof n === 'object');
+    const recent = arr(a.recent).filter((n) => n && n.state === 'resolved');
+    let newest = -Infinity;
+    for (const n of firing.concat(recent)) newest = Math.max(newest, num(n.id) || 0);
     st.firing.clear();
-    for (const n of arr(a.firing)) if (n && typeof n === 'object') st.firing.set(alertKey(n), n);
-    st.recent = arr(a.recent).filter((n) => n && n.state === 'resolved')
-      .slice(0, MAX_RECENT_ALERTS);
+    for (const n of firing) st.firing.set(alertKey(n), n);
+    st.recent = recent.slice(0, MAX_RECENT_ALERTS);
+    for (const n of frames) if (num(n.id) !== null && n.id > newest) applyAlert(n);
   }
 
   function applyAlert(n) {
     const key = alertKey(n);
+    const cur = st.firing.get(key);
+    if (cur && num(cur.id) !== null && num(n.id) !== null && n.id < cur.id) return;
     if (n.state === 'firing') {
       st.firing.set(key, n);
     } else if (n.state === 'resolved') {
@@ -633,8 +681,9 @@
     if (resolved) {
       since = 'resolved ' + clock(isoMs(n.resolved_at)) + ' after ' + span(n.duration_s);
     } else {
+      const age = relayAge(n);
       since = 'since ' + clock(started) +
-        (started === null ? '' : ' (' + span((Date.now() - started) / 1000) + ')');
+        (age === null ? '' : ' (' + span(age / 1000) + ')');
     }
     return el('div', { class: 'alert', 'data-testid': resolved ? 'alert-resolved' : 'alert',
       'data-alert': str(n.alert), 'data-severity': str(n.severity), 'data-stream': str(n.stream) },
@@ -644,6 +693,15 @@
       where ? el('span', { class: 'a-where' }, where) : null,
       el('span', { class: 'a-since' }, since)),
     el('div', { class: 'a-sum' }, str(n.summary)));
+  }
+
+  // How long ago (ms) a notification started, by the relay's mono clock
+  // (advanced by ours since its last frame), not by the browser's wall
+  // clock, which may not agree with the relay's.
+  function relayAge(n) {
+    const start = num(n.started_mono_ms);
+    if (!st.relayMono || start === null) return null;
+    return st.relayMono.mono + (performance.now() - st.relayMono.at) - start;
   }
 
   function renderAlerts() {
@@ -685,8 +743,11 @@
       $('relay-info').textContent = 'relay ' + str(sv.version) + ' \u00b7 up ' +
         (sv.up === null ? '-' : span(sv.up + (performance.now() - sv.at) / 1000));
     }
-    if (hf.conn === 'live' && st.lastStatsAt &&
-      performance.now() - st.lastStatsAt > STALE_MS) setConn('stale');
+    const quiet = performance.now() - Math.max(st.lastStatsAt, st.openedAt);
+    if (hf.conn === 'live' && st.lastStatsAt && quiet > STALE_MS) setConn('stale');
+    // A connection can go quiet without closing (the relay's host gone, a
+    // stuck proxy): EventSource would wait on it for ever.
+    if (st.es && quiet > 2 * STALE_MS) { hf.restarts++; connect(); }
     if (st.firing.size) renderAlerts();
   }
 
