@@ -1,6 +1,8 @@
 /* hfctl's output helpers (see hf-ctl-out.h): text made safe for a
- * terminal, aligned tables, and typed reads of the relay's JSON, which is
- * untrusted: a missing or mistyped member reads as absent, never aborts.
+ * terminal, aligned tables, the lines of events and alerts (alert values
+ * in the units of the status table), and typed reads of the relay's JSON,
+ * which is untrusted: a missing or mistyped member reads as absent, never
+ * aborts.
  *
  * Threads: hfctl has one.
  */
@@ -9,21 +11,41 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Copies text for a terminal: control characters (a name holding an escape
- * sequence or a line break) become '?'.  Returns (transfer full). */
+/* A code point a terminal would act on rather than show: C0 controls but
+ * line break and tab, DEL, C1 controls (U+009B is a CSI, as ESC [ is),
+ * and the bidirectional controls that reorder what follows them (a name
+ * that makes the rest of the line read backwards). */
+static gboolean
+hf_ctl_is_control (gunichar c)
+{
+  return (c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7f && c <= 0x9f)
+      || c == 0x061c || c == 0x200e || c == 0x200f
+      || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+/* Copies text for a terminal: invalid UTF-8 becomes U+FFFD, and control
+ * characters (a name holding an escape sequence, a line break of the
+ * terminal's or a bidi override) become '?'.  Returns (transfer full). */
 gchar *
 hf_ctl_sanitize (const gchar * text, gssize len)
 {
-  gchar *copy, *p;
+  gchar *valid;
+  const gchar *p, *next;
+  GString *copy;
 
   if (len < 0)
     len = strlen (text);
-  copy = g_utf8_make_valid (text, len);
-  for (p = copy; *p != '\0'; p++) {
-    if (((guchar) * p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
-      *p = '?';
+  valid = g_utf8_make_valid (text, len);
+  copy = g_string_sized_new (strlen (valid));
+  for (p = valid; *p != '\0'; p = next) {
+    next = g_utf8_next_char (p);
+    if (hf_ctl_is_control (g_utf8_get_char (p)))
+      g_string_append_c (copy, '?');
+    else
+      g_string_append_len (copy, p, next - p);
   }
-  return copy;
+  g_free (valid);
+  return g_string_free (copy, FALSE);
 }
 
 /* Like hf_ctl_sanitize, on one line: "-" for NULL or "" (transfer full). */
@@ -267,3 +289,124 @@ hf_ctl_json_objects (JsonObject * object, const gchar * name, guint * skipped)
   return g_list_reverse (objects);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Event and alert lines                                                  */
+
+/* Joins @n cells (transfer full: freed) into one line, each padded to its
+ * width (0: not padded), two blanks apart.  Returns (transfer full). */
+static gchar *
+hf_ctl_join_cells (gchar ** cells, const glong * widths, guint n)
+{
+  GString *line = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    if (i > 0)
+      g_string_append (line, "  ");
+    hf_ctl_pad (line, cells[i], widths[i]);
+    g_free (cells[i]);
+  }
+  while (line->len > 0 && line->str[line->len - 1] == ' ')
+    g_string_truncate (line, line->len - 1);
+  return g_string_free (line, FALSE);
+}
+
+/**
+ * hf_ctl_event_line:
+ * @event: (transfer none): an EVENT object of the relay's
+ *
+ * Returns: (transfer full): one line without its '\n': local time, stream,
+ *   type, input, from -> to, reason; "-" for what is missing.  Fixed
+ *   widths, as events -f cannot know the lines to come.
+ */
+gchar *
+hf_ctl_event_line (JsonObject * event)
+{
+  static const glong widths[6] = { 12, 8, 11, 8, 20, 0 };
+  gchar *from = hf_ctl_cell (hf_ctl_json_string (event, "from"));
+  gchar *to = hf_ctl_cell (hf_ctl_json_string (event, "to"));
+  gchar *cells[6] = {
+    hf_ctl_json_local_time (event, "time", TRUE),
+    hf_ctl_cell (hf_ctl_json_string (event, "stream")),
+    hf_ctl_cell (hf_ctl_json_string (event, "type")),
+    hf_ctl_cell (hf_ctl_json_string (event, "input")),
+    g_strdup_printf ("%s -> %s", from, to),
+    hf_ctl_cell (hf_ctl_json_string (event, "reason")),
+  };
+
+  g_free (to);
+  g_free (from);
+  return hf_ctl_join_cells (cells, widths, G_N_ELEMENTS (cells));
+}
+
+/* A number as the relay sent it, short: "0.031", "1", or "-". */
+gchar *
+hf_ctl_json_value (JsonObject * object, const gchar * name)
+{
+  gdouble value;
+
+  if (!hf_ctl_json_number (object, name, &value))
+    return g_strdup ("-");
+  return g_strdup_printf ("%.4g", value);
+}
+
+/* (transfer full) a notification's number @name ("value", "threshold") in
+ * the unit the status table uses for its figure, the first word of its
+ * "expr": a loss ratio in %, seconds in ms (s from 10 s), a bitrate in
+ * kbit/s; a flag (input.lost...), a count or an unknown figure as is. */
+gchar *
+hf_ctl_alert_value (JsonObject * notif, const gchar * name)
+{
+  const gchar *expr = hf_ctl_json_string (notif, "expr");
+  gchar *figure, *text;
+  gdouble value;
+
+  if (!hf_ctl_json_number (notif, name, &value))
+    return g_strdup ("-");
+  expr = expr != NULL ? expr + strspn (expr, " \t") : "";
+  figure = g_strndup (expr, strspn (expr, "abcdefghijklmnopqrstuvwxyz"
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."));
+  if (g_str_has_suffix (figure, "loss_ratio"))
+    text = g_strdup_printf ("%.3g%%", value * 100);
+  else if (g_str_has_suffix (figure, "_seconds") && ABS (value) >= 10)
+    text = g_strdup_printf ("%.1f s", value);
+  else if (g_str_has_suffix (figure, "_seconds"))
+    text = g_strdup_printf ("%.3g ms", value * 1000);
+  else if (g_str_has_suffix (figure, "bitrate_bps"))
+    text = g_strdup_printf ("%.0f kbit/s", value / 1000);
+  else
+    text = g_strdup_printf ("%.4g", value);
+  g_free (figure);
+  return text;
+}
+
+/**
+ * hf_ctl_alert_line:
+ * @notif: (transfer none): a NOTIF object (an alert notification)
+ *
+ * Returns: (transfer full): one line without its '\n', starting "ALERT":
+ *   local time of the change, stream, state, alert, severity, input,
+ *   value, summary.
+ */
+gchar *
+hf_ctl_alert_line (JsonObject * notif)
+{
+  static const glong widths[9] = { 0, 12, 8, 8, 16, 8, 8, 0, 0 };
+  const gchar *state = hf_ctl_json_string (notif, "state");
+  gchar *value = hf_ctl_alert_value (notif, "value");
+  gchar *cells[9] = {
+    g_strdup ("ALERT"),
+    hf_ctl_json_local_time (notif, g_strcmp0 (state, "resolved") == 0 ?
+        "resolved_at" : "started_at", TRUE),
+    hf_ctl_cell (hf_ctl_json_string (notif, "stream")),
+    hf_ctl_cell (state),
+    hf_ctl_cell (hf_ctl_json_string (notif, "alert")),
+    hf_ctl_cell (hf_ctl_json_string (notif, "severity")),
+    hf_ctl_cell (hf_ctl_json_string (notif, "input")),
+    g_strdup_printf ("value %s", value),
+    hf_ctl_cell (hf_ctl_json_string (notif, "summary")),
+  };
+
+  g_free (value);
+  return hf_ctl_join_cells (cells, widths, G_N_ELEMENTS (cells));
+}

@@ -1,6 +1,6 @@
-/* hfctl's output helpers: terminal-safe text, aligned tables, typed reads
- * of the relay's (untrusted) JSON.  Split from hfctl.c, which keeps the
- * commands. */
+/* hfctl's output helpers: terminal-safe text, aligned tables, event and
+ * alert lines, typed reads of the relay's (untrusted) JSON.  Split from
+ * hfctl.c, which keeps the commands. */
 #ifndef HF_CTL_OUT_H
 #define HF_CTL_OUT_H
 
@@ -9,7 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* Text for a terminal: control characters become '?' (transfer full). */
+/* Text for a terminal: control characters (C0 but \n and \t, DEL, C1, bidi
+ * controls) become '?', invalid UTF-8 U+FFFD (transfer full). */
 gchar *hf_ctl_sanitize (const gchar * text, gssize len);
 /* The same on one line; "-" for NULL or "" (transfer full). */
 gchar *hf_ctl_cell (const gchar * text);
@@ -59,6 +60,17 @@ gchar *hf_ctl_json_local_time (JsonObject * object, const gchar * name,
  * are not objects are counted in @skipped. */
 GList *hf_ctl_json_objects (JsonObject * object, const gchar * name,
     guint * skipped);
+
+/* (transfer full) one line (no '\n') for an EVENT of the relay's: local
+ * time, stream, type, input, from -> to, reason; fixed widths. */
+gchar *hf_ctl_event_line (JsonObject * event);
+/* (transfer full) a number member as the relay sent it, short, or "-". */
+gchar *hf_ctl_json_value (JsonObject * object, const gchar * name);
+/* (transfer full) a NOTIF's number @name ("value", "threshold") in the
+ * unit of the figure its "expr" names (%, ms or s, kbit/s), or "-". */
+gchar *hf_ctl_alert_value (JsonObject * notif, const gchar * name);
+/* (transfer full) one line (no '\n') for a NOTIF, starting "ALERT". */
+gchar *hf_ctl_alert_line (JsonObject * notif);
 
 G_END_DECLS
 #endif

@@ -392,6 +392,16 @@ hf_sse_source_read (HfSseConn * conn)
       G_PRIORITY_DEFAULT, conn->cancellable, hf_sse_source_got, conn);
 }
 
+/* A refusal that retrying will not change: a 4xx (no such endpoint, not
+ * allowed...) but for 408 (timeout) and 429 (too many requests).  A 5xx
+ * (the relay busy: "too many event stream clients", a proxy whose
+ * upstream is down) and anything else may pass. */
+static gboolean
+hf_sse_status_is_final (guint status)
+{
+  return status >= 400 && status < 500 && status != 408 && status != 429;
+}
+
 /* Called on the client's main context with the answer's headers. */
 static void
 hf_sse_source_sent (GObject * source, GAsyncResult * result, gpointer data)
@@ -423,12 +433,12 @@ hf_sse_source_sent (GObject * source, GAsyncResult * result, gpointer data)
     reason = g_strdup_printf ("the server answered %u %s (%s), not an event "
         "stream", status, soup_message_get_reason_phrase (conn->msg),
         type != NULL ? type : "no content type");
-    if (client->opened_once) {
-      hf_sse_source_broken (client, reason);
-    } else {
+    if (!client->opened_once && hf_sse_status_is_final (status)) {
       /* A server without the stream will not grow one by retrying. */
       hf_sse_source_drop (client);
       client->funcs->state (HF_SSE_SOURCE_FAILED, reason, client->user_data);
+    } else {
+      hf_sse_source_broken (client, reason);
     }
     g_free (reason);
     hf_sse_conn_free (conn);

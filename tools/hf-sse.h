@@ -132,8 +132,9 @@ typedef enum
 {
   HF_SSE_SOURCE_OPEN,           /* the server answered with a stream */
   HF_SSE_SOURCE_RETRYING,       /* broken or not reachable: retrying */
-  HF_SSE_SOURCE_FAILED,         /* the server answered, but never with a
-                                 * stream (a 404...): given up */
+  HF_SSE_SOURCE_FAILED,         /* the first answer was a 4xx other than
+                                 * 408 and 429 (a 404...): given up; 5xx
+                                 * and network errors are retried */
 } HfSseSourceState;
 
 typedef struct

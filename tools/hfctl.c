@@ -440,95 +440,6 @@ hf_ctl_print_streams (JsonNode * root, GString * out, guint * skipped,
 /* ---------------------------------------------------------------------- */
 /* Events and alerts                                                      */
 
-/* Joins @n cells (transfer full: freed) into one line, each padded to its
- * width (0: not padded), two blanks apart.  Returns (transfer full). */
-static gchar *
-hf_ctl_join_cells (gchar ** cells, const glong * widths, guint n)
-{
-  GString *line = g_string_new (NULL);
-  guint i;
-
-  for (i = 0; i < n; i++) {
-    if (i > 0)
-      g_string_append (line, "  ");
-    hf_ctl_pad (line, cells[i], widths[i]);
-    g_free (cells[i]);
-  }
-  while (line->len > 0 && line->str[line->len - 1] == ' ')
-    g_string_truncate (line, line->len - 1);
-  return g_string_free (line, FALSE);
-}
-
-/**
- * hf_ctl_event_line:
- * @event: (transfer none): an EVENT object of the relay's
- *
- * Returns: (transfer full): one line without its '\n': local time, stream,
- *   type, input, from -> to, reason; "-" for what is missing.  Fixed
- *   widths, as events -f cannot know the lines to come.
- */
-static gchar *
-hf_ctl_event_line (JsonObject * event)
-{
-  static const glong widths[6] = { 12, 8, 11, 8, 20, 0 };
-  gchar *from = hf_ctl_cell (hf_ctl_json_string (event, "from"));
-  gchar *to = hf_ctl_cell (hf_ctl_json_string (event, "to"));
-  gchar *cells[6] = {
-    hf_ctl_json_local_time (event, "time", TRUE),
-    hf_ctl_cell (hf_ctl_json_string (event, "stream")),
-    hf_ctl_cell (hf_ctl_json_string (event, "type")),
-    hf_ctl_cell (hf_ctl_json_string (event, "input")),
-    g_strdup_printf ("%s -> %s", from, to),
-    hf_ctl_cell (hf_ctl_json_string (event, "reason")),
-  };
-
-  g_free (to);
-  g_free (from);
-  return hf_ctl_join_cells (cells, widths, G_N_ELEMENTS (cells));
-}
-
-/* A number as the relay sent it, short: "0.031", "1", or "-". */
-static gchar *
-hf_ctl_json_value (JsonObject * object, const gchar * name)
-{
-  gdouble value;
-
-  if (!hf_ctl_json_number (object, name, &value))
-    return g_strdup ("-");
-  return g_strdup_printf ("%.4g", value);
-}
-
-/**
- * hf_ctl_alert_line:
- * @notif: (transfer none): a NOTIF object (an alert notification)
- *
- * Returns: (transfer full): one line without its '\n', starting "ALERT":
- *   local time of the change, stream, state, alert, severity, input,
- *   value, summary.
- */
-static gchar *
-hf_ctl_alert_line (JsonObject * notif)
-{
-  static const glong widths[9] = { 0, 12, 8, 8, 16, 8, 8, 0, 0 };
-  const gchar *state = hf_ctl_json_string (notif, "state");
-  gchar *value = hf_ctl_json_value (notif, "value");
-  gchar *cells[9] = {
-    g_strdup ("ALERT"),
-    hf_ctl_json_local_time (notif, g_strcmp0 (state, "resolved") == 0 ?
-        "resolved_at" : "started_at", TRUE),
-    hf_ctl_cell (hf_ctl_json_string (notif, "stream")),
-    hf_ctl_cell (state),
-    hf_ctl_cell (hf_ctl_json_string (notif, "alert")),
-    hf_ctl_cell (hf_ctl_json_string (notif, "severity")),
-    hf_ctl_cell (hf_ctl_json_string (notif, "input")),
-    g_strdup_printf ("value %s", value),
-    hf_ctl_cell (hf_ctl_json_string (notif, "summary")),
-  };
-
-  g_free (value);
-  return hf_ctl_join_cells (cells, widths, G_N_ELEMENTS (cells));
-}
-
 static const gchar *const hf_ctl_firing_headers[] = {
   "ALERT", "SEVERITY", "STREAM", "INPUT", "SINCE", "VALUE", "SUMMARY"
 };
@@ -580,7 +491,7 @@ hf_ctl_print_notifs (JsonObject * alerts, gboolean recent, GString * out,
       g_free (duration);
       g_free (since);
     }
-    *c++ = hf_ctl_json_value (l->data, "value");
+    *c++ = hf_ctl_alert_value (l->data, "value");
     *c++ = hf_ctl_json_text (l->data, "summary");
     hf_ctl_table_add_row (&table, cells);
   }
@@ -1068,6 +979,14 @@ typedef struct
   gboolean checking;            /* the connection asked for it again */
   gchar *outage;                /* (nullable) why the stream is down */
   gint status;                  /* exit status when the loop ends */
+  /* The stream does not replay alerts: each hello (a connection opening)
+   * reads /api/v1/alerts for those missed meanwhile. */
+  gint64 last_alert_id;         /* of the last alert printed, 0: none */
+  gchar *started_at;            /* (nullable) the relay run's, from hello */
+  SoupMessage *fetch;           /* (nullable) GET /api/v1/alerts under way */
+  gboolean fetch_again;         /* a hello came since it went: stale */
+  GQueue held;                  /* of JsonObject *: alert frames that came
+                                 * during the fetch, printed after it */
 } HfCtlFollow;
 
 /* A (re)connection resumes after the last event seen, or once that
@@ -1120,6 +1039,134 @@ hf_ctl_follow_state (HfSseSourceState state, const gchar * reason,
   g_free (text);
 }
 
+/* Prints an alert notification unless one with its id was printed; ids
+ * grow by one per notification within a run of the relay. */
+static void
+hf_ctl_follow_print_alert (HfCtlFollow * follow, JsonObject * notif)
+{
+  gint64 id;
+  gchar *line;
+
+  if (hf_ctl_json_int (notif, "id", &id)) {
+    if (id <= follow->last_alert_id)
+      return;
+    follow->last_alert_id = id;
+  }
+  if (follow->stream != NULL
+      && g_strcmp0 (hf_ctl_json_string (notif, "stream"), follow->stream))
+    return;
+  line = hf_ctl_alert_line (notif);
+  g_print ("%s\n", line);
+  fflush (stdout);
+  g_free (line);
+}
+
+/* The alerts held during a fetch, in the order they came. */
+static void
+hf_ctl_follow_release_held (HfCtlFollow * follow)
+{
+  JsonObject *notif;
+
+  while ((notif = g_queue_pop_head (&follow->held)) != NULL) {
+    hf_ctl_follow_print_alert (follow, notif);
+    json_object_unref (notif);
+  }
+}
+
+/* Another run of the relay numbers its alerts from 1 again.  What the
+ * last one sent is printed first, under its numbering. */
+static void
+hf_ctl_follow_new_run (HfCtlFollow * follow)
+{
+  hf_ctl_follow_release_held (follow);
+  follow->last_alert_id = 0;
+  if (follow->fetch != NULL)
+    follow->fetch_again = TRUE;
+}
+
+static void hf_ctl_follow_fetch_alerts (HfCtlFollow * follow);
+
+/* Called on the main context with the answer to GET /api/v1/alerts:
+ * prints the recent notifications not printed yet, oldest first, then
+ * those the stream brought meanwhile. */
+static void
+hf_ctl_follow_alerts_done (GObject * source, GAsyncResult * result,
+    gpointer data)
+{
+  HfCtlFollow *follow = data;
+  SoupMessage *msg = g_steal_pointer (&follow->fetch);
+  JsonObject *object = NULL;
+  JsonNode *root = NULL;
+  GError *error = NULL;
+  GList *recent, *l;
+  guint skipped = 0;
+  GBytes *body;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+      &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    goto out;                   /* Ctrl-C: the end */
+  if (follow->fetch_again) {
+    /* Asked before the latest hello: maybe of another run. */
+    hf_ctl_follow_fetch_alerts (follow);
+    goto out;
+  }
+  if (body != NULL)
+    root = hf_ctl_parse_answer (follow->ctl, msg, "/api/v1/alerts", body,
+        FALSE, &error);
+  if (root != NULL)
+    object = hf_ctl_json_root (root, "recent", &error);
+  if (object != NULL) {
+    recent = hf_ctl_json_objects (object, "recent", &skipped);
+    for (l = g_list_last (recent); l != NULL; l = l->prev)
+      hf_ctl_follow_print_alert (follow, l->data);
+    g_list_free (recent);
+    hf_ctl_report_skipped (skipped);
+  } else if (body == NULL) {
+    g_printerr ("hfctl: cannot read the alerts missed: %s\n", error->message);
+  } else if (!g_error_matches (error, HF_CTL_ERROR, HF_CTL_ERROR_NOT_FOUND)) {
+    g_printerr ("hfctl: %s\n", error->message);
+  }
+  hf_ctl_follow_release_held (follow);
+
+out:
+  g_clear_error (&error);
+  if (root != NULL)
+    json_node_unref (root);
+  if (body != NULL)
+    g_bytes_unref (body);
+  g_object_unref (msg);
+}
+
+/* Reads /api/v1/alerts, asynchronously (the stream's frames go on
+ * meanwhile, its alerts held); one request at a time. */
+static void
+hf_ctl_follow_fetch_alerts (HfCtlFollow * follow)
+{
+  if (follow->fetch != NULL) {
+    follow->fetch_again = TRUE;
+    return;
+  }
+  follow->fetch_again = FALSE;
+  follow->fetch = hf_ctl_message_new (follow->ctl, "GET", "/api/v1/alerts",
+      NULL, NULL);
+  if (follow->fetch == NULL)
+    return;                     /* the base URL parsed before: cannot be */
+  soup_session_send_and_read_async (follow->ctl->session, follow->fetch,
+      G_PRIORITY_DEFAULT, follow->ctl->cancellable,
+      hf_ctl_follow_alerts_done, follow);
+}
+
+/* An alert frame: printed, or held while the alerts missed are read. */
+static void
+hf_ctl_follow_alert (HfCtlFollow * follow, JsonObject * notif)
+{
+  if (follow->fetch != NULL)
+    g_queue_push_tail (&follow->held, json_object_ref (notif));
+  else
+    hf_ctl_follow_print_alert (follow, notif);
+}
+
 /* The relay's event ids began again: follow it from its first event. */
 static void
 hf_ctl_follow_restarted (HfCtlFollow * follow)
@@ -1128,6 +1175,9 @@ hf_ctl_follow_restarted (HfCtlFollow * follow)
       "following it from its first event\n");
   follow->last_id = 0;
   follow->last_mono_ms = -1;
+  /* A relay whose hello says which run it is told that already. */
+  if (follow->started_at == NULL)
+    hf_ctl_follow_new_run (follow);
   hf_sse_source_reconnect (follow->source, 0);
 }
 
@@ -1169,12 +1219,24 @@ hf_ctl_follow_event (HfCtlFollow * follow, JsonObject * event,
 
 /* The relay says hello with its last event id: one below ours means it
  * restarted and numbers its events from 1 again, so the connection
- * (which asked for the events after ours) is replaced by one from 0. */
+ * (which asked for the events after ours) is replaced by one from 0.  Its
+ * "started_at" tells its runs apart, for the alerts' ids.  Then the
+ * alerts missed while there was no stream (or before the first) are
+ * read. */
 static void
 hf_ctl_follow_hello (HfCtlFollow * follow, JsonObject * hello)
 {
+  const gchar *started_at = hf_ctl_json_string (hello, "started_at");
   gint64 last_id;
 
+  if (started_at != NULL && follow->started_at != NULL
+      && !g_str_equal (started_at, follow->started_at))
+    hf_ctl_follow_new_run (follow);
+  if (started_at != NULL) {
+    g_free (follow->started_at);
+    follow->started_at = g_strdup (started_at);
+  }
+  hf_ctl_follow_fetch_alerts (follow);
   if (hf_ctl_json_int (hello, "last_id", &last_id)
       && last_id < follow->last_id)
     hf_ctl_follow_restarted (follow);
@@ -1208,10 +1270,7 @@ hf_ctl_follow_frame (const HfSseFrame * frame, gpointer data)
         "relay no longer has them (its oldest is %s)\n", follow->last_id, line);
     g_free (line);
   } else if (g_str_equal (frame->event, "alert")) {
-    line = hf_ctl_alert_line (json_node_get_object (root));
-    g_print ("%s\n", line);
-    fflush (stdout);
-    g_free (line);
+    hf_ctl_follow_alert (follow, json_node_get_object (root));
   }
   g_object_unref (parser);
 }
@@ -1247,6 +1306,12 @@ hf_ctl_follow (HfCtl * ctl, gint64 last_id, gint64 last_mono_ms,
   g_main_loop_run (ctl->loop);
 
   hf_sse_source_free (follow.source);
+  /* The alerts' request ends (cancelled) before follow goes. */
+  g_cancellable_cancel (ctl->cancellable);
+  while (follow.fetch != NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_queue_clear_full (&follow.held, (GDestroyNotify) json_object_unref);
+  g_free (follow.started_at);
   g_source_remove (sigterm);
   g_source_remove (sigint);
   g_free (follow.outage);

@@ -13,7 +13,8 @@ ALL+=(hfctl_commands hfctl_events_follow)
 
 # hfctl_relay: a relay with stream "main" on port HFCTL_PORT (primary SRT
 # on +1, backup RTP on +2, SRT output on +4), both inputs pushed and
-# healthy; the backup's pusher is HFCTL_BACKUP_PID.
+# healthy; the backup's pusher is HFCTL_BACKUP_PID.  An alert rule "jit"
+# fires for each input as soon as it has a jitter figure (in seconds).
 hfctl_relay () {
   local p; p=$(free_ports 5)
   HFCTL_PORT=$p
@@ -21,7 +22,7 @@ hfctl_relay () {
   relay_conf "$T/r.ini" "$p" \
     "srt://127.0.0.1:$((p+1))?mode=listener;rtp://127.0.0.1:$((p+2))" \
     "srt://127.0.0.1:$((p+4))?mode=listener" "input-names = primary;backup" \
-    "revert-after-s = 1"
+    "revert-after-s = 1" "" "[alert jit]" "expr = input.jitter_seconds >= 0ms"
   start_relay "$T/r.ini" "$p" || return 1
   bg "$T/push-primary.log" "$HF_BUILD/hf-push" --width 320 --height 180 \
     --bitrate 300 --duration 80 --label PRIMARY "srt://127.0.0.1:$((p+1))"
@@ -62,6 +63,13 @@ hfctl_expect () {
 }
 
 hfctl_on_air () { api "$HFCTL_PORT" /api/v1/streams/main | jq -r .on_air; }
+
+# hfctl_notifs ALERT STATE [INPUT]: how many such notifications the relay
+# has (this run of it).
+hfctl_notifs () {
+  api "$HFCTL_PORT" /api/v1/alerts | jq --arg a "$1" --arg s "$2" --arg i "${3:-}" \
+    '[.recent[] | select(.alert == $a and .state == $s and ($i == "" or .input == $i))] | length'
+}
 
 test_hfctl_commands () {
   local nobody; nobody=$(free_ports 1)
@@ -121,10 +129,17 @@ test_hfctl_commands () {
     fail "watch: no last events"
   echo "  watch --count 2: $(wc -l < "$T/watch.out") lines, 2 refreshes"
 
-  # alerts: none critical yet; the backup's pusher dies: input-lost fires
-  # for the backup.
-  hfctl_run alerts --url "$HFCTL_URL" alerts
-  hfctl_expect alerts 0 '^(ALERT +SEVERITY +STREAM +INPUT +SINCE +VALUE +SUMMARY|no alerts firing)$'
+  # alerts: none critical yet; jit's value is in ms, as in status (the
+  # relay sends seconds); the backup's pusher dies: input-lost fires for
+  # the backup.
+  hfctl_until 10 "hfctl alerts shows jit firing" \
+    "timeout 10 $HF_BUILD/hfctl --url $HFCTL_URL alerts > $T/alerts.out 2>&1 &&
+     grep -qE '^jit +' $T/alerts.out"
+  HFCTL_RC=0
+  hfctl_expect alerts 0 '^ALERT +SEVERITY +STREAM +INPUT +SINCE +VALUE +SUMMARY$' &&
+  hfctl_expect alerts 0 '^jit +[a-z]+ +main +(primary|backup) +.* [0-9.e+-]+ ms +' &&
+  grep -E '^jit ' "$T/alerts.out" | sed 's/^/  alerts: /'
+  grep -q 'critical' "$T/alerts.out" && fail "a critical alert with both inputs healthy"
   kill_tree "$HFCTL_BACKUP_PID"
   hfctl_until 15 "hfctl alerts shows input-lost for the backup" \
     "timeout 10 $HF_BUILD/hfctl --url $HFCTL_URL alerts > $T/alerts2.out 2>&1 &&
@@ -192,8 +207,12 @@ hfctl_block_in () {
 # time events -f follows the new relay from its first event.  Nothing
 # twice, nothing missed: what it printed holds what each relay logged
 # (events, asked just before it stopped), in order, with nothing between.
+# Alerts, which the stream does not replay: each relay's jit alerts are
+# printed once, the third's (fired while events -f was stopped) too, and
+# so is an input-lost that fires on the same relay while events -f is
+# stopped for longer than its 10 s silence limit.
 test_hfctl_events_follow () {
-  local t0 ms follow
+  local t0 ms follow n1 n2 n3
   hfctl_relay || return 1
   "$HF_BUILD/hfctl" --url "$HFCTL_URL" events -f > "$T/follow.out" 2> "$T/follow.err" &
   follow=$!
@@ -220,6 +239,7 @@ test_hfctl_events_follow () {
   hfctl_run auto --url "$HFCTL_URL" switch main auto
   sleep 0.5
   "$HF_BUILD/hfctl" --url "$HFCTL_URL" events > "$T/relay1.out"
+  n1=$(hfctl_notifs jit firing)
 
   hfctl_restart_relay relay2 || return 1
   hfctl_run switch2 --url "$HFCTL_URL" switch main backup
@@ -227,20 +247,41 @@ test_hfctl_events_follow () {
     "[ \$(grep -cE ' main +manual +- +primary -> backup ' $T/follow.out) -ge 5 ]" || return 1
   sleep 0.5
   "$HF_BUILD/hfctl" --url "$HFCTL_URL" events > "$T/relay2.out"
+  n2=$(hfctl_notifs jit firing)
 
   kill -STOP "$follow"
   hfctl_restart_relay relay3 || { kill -CONT "$follow"; return 1; }
+  # Each switch done (not pending: a new relay may have no GOP of the
+  # backup yet) before the next.
   for _ in 1 2 3; do
-    hfctl_run more --url "$HFCTL_URL" switch main backup
+    hfctl_until 10 "switch main backup done on the third relay" \
+      '"$HF_BUILD/hfctl" --url "$HFCTL_URL" switch main backup 2> /dev/null | grep -qE "^main: (done|already)"'
     hfctl_run more --url "$HFCTL_URL" switch main primary
   done
   "$HF_BUILD/hfctl" --url "$HFCTL_URL" events > "$T/relay3.out"
   [ "$(wc -l < "$T/relay3.out")" -ge "$(wc -l < "$T/relay2.out")" ] ||
     fail "the third relay has fewer events than the second: not the case meant"
+  n3=$(hfctl_notifs jit firing)
+  [ "$n1" -ge 1 ] && [ "$n2" -ge 1 ] && [ "$n3" -ge 1 ] ||
+    fail "jit did not fire on each relay ($n1, $n2, $n3): not the case meant"
   kill -CONT "$follow"
   hfctl_until 10 "events -f printed the third relay's last event" \
     'grep -qxF -- "$(tail -1 "$T/relay3.out")" "$T/follow.out"'
-  sleep 0.5
+  hfctl_until 5 "events -f printed the $n1 + $n2 + $n3 jit alerts" \
+    '[ "$(grep -cE "^ALERT .* main +firing +jit " "$T/follow.out")" = $((n1 + n2 + n3)) ]'
+
+  # The same relay: input-lost fires while events -f is stopped past its
+  # silence limit.
+  kill -STOP "$follow"
+  t0=$(date +%s)
+  kill_tree "$HFCTL_BACKUP_PID"
+  hfctl_until 15 "input-lost fired for the backup" \
+    '[ "$(hfctl_notifs input-lost firing backup)" = 1 ]' || { kill -CONT "$follow"; return 1; }
+  sleep $((t0 + 12 - $(date +%s))) 2> /dev/null
+  kill -CONT "$follow"
+  hfctl_until 10 "events -f printed the input-lost that fired while it was stopped" \
+    "grep -qE '^ALERT .* main +firing +input-lost +critical +backup ' $T/follow.out"
+  sleep 1.5
   kill -INT "$follow"
   wait_pid "$follow" 5 || fail "events -f did not end on SIGINT"
   wait "$follow" || fail "events -f: exit status not 0 after SIGINT"
@@ -253,6 +294,13 @@ test_hfctl_events_follow () {
     "the relays logged $(wc -l < "$T/relay1.out") + $(wc -l < "$T/relay2.out") + $(wc -l < "$T/relay3.out")"
   [ -z "$(sort "$T/follow-events.out" | uniq -d)" ] ||
     fail "events -f printed these twice: $(sort "$T/follow-events.out" | uniq -d | head -3)"
+  grep '^ALERT' "$T/follow.out" | sed 's/^/  /'
+  [ -z "$(grep '^ALERT' "$T/follow.out" | sort | uniq -d)" ] ||
+    fail "events -f printed alerts twice: $(grep '^ALERT' "$T/follow.out" | sort | uniq -d | head -3)"
+  [ "$(grep -cE '^ALERT .* main +firing +jit ' "$T/follow.out")" = $((n1 + n2 + n3)) ] ||
+    fail "events -f did not print each relay's jit alerts once ($n1 + $n2 + $n3)"
+  [ "$(grep -cE '^ALERT .* firing +input-lost ' "$T/follow.out")" = 1 ] ||
+    fail "events -f did not print the input-lost alert once"
   head -n "$(wc -l < "$T/relay1.out")" "$T/follow-events.out" | diff "$T/relay1.out" - > "$T/relay1.diff" ||
     { fail "events -f missed or changed events of relay1"; head -10 "$T/relay1.diff"; }
   hfctl_block_in relay2
