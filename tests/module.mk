@@ -64,5 +64,4 @@ check-asan: $(B)/holdfast $(B)/hf-push $(UNIT_BINS) $(FUZZ_BINS)
 	@G_SLICE=always-malloc HF_E2E_ONLY="$(ASAN_E2E)" tests/e2e/run.sh $(B)
 ASAN_E2E ?= srt_push_pull garbage_does_not_hurt failover_kill_primary \
             slate_when_all_inputs_die linkem_bad_control linkem_restore_all \
-            probe_live_slate_live event_stream_live alerts_webhook_primary_dies \
-            hfctl_events_follow
+            probe_live_slate_live event_stream_live alerts_webhook_primary_dies
