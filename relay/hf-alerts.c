@@ -903,29 +903,6 @@ hf_alert_expand_summary (const HfAlertRule * rule, const gchar * stream,
   return g_string_free (out, FALSE);
 }
 
-/* (transfer full) ISO 8601 UTC with milliseconds, "2024-05-01T12:34:56.789Z",
- * from g_get_real_time () microseconds (floored, before 1970 too). */
-static gchar *
-hf_alert_format_wall (gint64 wall_us)
-{
-  gint64 secs = wall_us / G_USEC_PER_SEC;
-  gint64 us = wall_us % G_USEC_PER_SEC;
-  g_autoptr (GDateTime) dt = NULL;
-
-  if (us < 0) {
-    us += G_USEC_PER_SEC;
-    secs--;
-  }
-  dt = g_date_time_new_from_unix_utc (secs);
-  if (!dt)                      /* beyond year 9999 */
-    return g_strdup ("1970-01-01T00:00:00.000Z");
-  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-      g_date_time_get_year (dt), g_date_time_get_month (dt),
-      g_date_time_get_day_of_month (dt), g_date_time_get_hour (dt),
-      g_date_time_get_minute (dt), g_date_time_get_second (dt),
-      (gint) (us / 1000));
-}
-
 /* ---- The engine ---------------------------------------------------------- */
 
 typedef enum
@@ -1050,7 +1027,7 @@ hf_alert_note_to_json (const HfAlertNote * note, gint64 now_us)
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autofree gchar *summary = hf_alert_expand_summary (rule, note->stream,
       note->input, note->value);
-  g_autofree gchar *started = hf_alert_format_wall (note->started_wall_us);
+  g_autofree gchar *started = hf_events_format_time (note->started_wall_us);
   gint64 end_us = note->resolved ? note->resolved_us : now_us;
 
   json_builder_begin_object (b);
@@ -1089,7 +1066,7 @@ hf_alert_note_to_json (const HfAlertNote * note, gint64 now_us)
   json_builder_add_int_value (b, note->started_us / 1000);
   json_builder_set_member_name (b, "resolved_at");
   if (note->resolved) {
-    g_autofree gchar *resolved = hf_alert_format_wall (note->resolved_wall_us);
+    g_autofree gchar *resolved = hf_events_format_time (note->resolved_wall_us);
 
     json_builder_add_string_value (b, resolved);
   } else {

@@ -401,7 +401,7 @@ hf_api_alerts (HfApi * api, SoupServerMessage * msg, gint64 now)
   hf_api_reply (msg, SOUP_STATUS_OK, node);
 }
 
-/* ---- The dashboard: relay/www/, compiled in as a GResource ----------------- */
+/* ---- The dashboard: relay/www/, compiled in as a GResource -------------- */
 
 /* Made by glib-compile-resources from relay/www/ (relay/module.mk).  Taken
  * by name, not registered globally: the object sits in a static library

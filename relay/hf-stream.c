@@ -1234,7 +1234,7 @@ hf_stream_request_switch (HfStream * stream, const gchar * input,
   return json_builder_get_root (b);
 }
 
-/* ---- Snapshots, history --------------------------------------------------- */
+/* ---- Snapshots, history ------------------------------------------------- */
 
 void
 hf_stream_snapshot (HfStream * stream, gint64 now_us, HfStreamSnapshot * snap)
