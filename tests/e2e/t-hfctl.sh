@@ -239,6 +239,8 @@ test_hfctl_events_follow () {
   hfctl_run auto --url "$HFCTL_URL" switch main auto
   sleep 0.5
   "$HF_BUILD/hfctl" --url "$HFCTL_URL" events > "$T/relay1.out"
+  # jit fires once the inputs' jitter is known (both inputs).
+  hfctl_until 10 "jit fired on the first relay" '[ "$(hfctl_notifs jit firing)" -ge 2 ]'
   n1=$(hfctl_notifs jit firing)
 
   hfctl_restart_relay relay2 || return 1
@@ -247,6 +249,8 @@ test_hfctl_events_follow () {
     "[ \$(grep -cE ' main +manual +- +primary -> backup ' $T/follow.out) -ge 5 ]" || return 1
   sleep 0.5
   "$HF_BUILD/hfctl" --url "$HFCTL_URL" events > "$T/relay2.out"
+  # jit fires once the inputs' jitter is known (both inputs).
+  hfctl_until 10 "jit fired on the second relay" '[ "$(hfctl_notifs jit firing)" -ge 2 ]'
   n2=$(hfctl_notifs jit firing)
 
   kill -STOP "$follow"
@@ -261,6 +265,8 @@ test_hfctl_events_follow () {
   "$HF_BUILD/hfctl" --url "$HFCTL_URL" events > "$T/relay3.out"
   [ "$(wc -l < "$T/relay3.out")" -ge "$(wc -l < "$T/relay2.out")" ] ||
     fail "the third relay has fewer events than the second: not the case meant"
+  # jit fires once the inputs' jitter is known (both inputs).
+  hfctl_until 10 "jit fired on the third relay" '[ "$(hfctl_notifs jit firing)" -ge 2 ]'
   n3=$(hfctl_notifs jit firing)
   [ "$n1" -ge 1 ] && [ "$n2" -ge 1 ] && [ "$n3" -ge 1 ] ||
     fail "jit did not fire on each relay ($n1, $n2, $n3): not the case meant"
