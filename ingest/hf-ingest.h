@@ -82,6 +82,15 @@ typedef enum
   HF_SRT_LISTENER
 } HfSrtMode;
 
+typedef enum
+{
+  HF_FEC_OFF,
+  HF_FEC_AUTO,
+  HF_FEC_FIXED
+} HfFecMode;
+
+const gchar *hf_fec_mode_to_string (HfFecMode mode);
+
 typedef struct
 {
   HfInputKind kind;
@@ -93,7 +102,22 @@ typedef struct
   gchar *passphrase;
   gint latency_ms;              /* SRT latency, or RTP jitter-buffer latency */
   gchar *sdp_path;
+  /* RTP repair (rtp:// only; `?fec=off|auto|N&rtx=on|off`).  The receiver
+   * decodes whatever FEC arrives whatever @fec says; @fec is what it asks
+   * the sender for (auto: FEC overhead follows the loss it reports). */
+  HfFecMode fec_mode;
+  gint fec_percent;             /* HF_FEC_FIXED: overhead in percent */
+  gboolean rtx;                 /* NACK-driven retransmission (RFC 4588) */
+  /* Rate control (rtp:// only, `?min-bitrate=KBPS&max-bitrate=KBPS`,
+   * both > 0 when set): the range of the target sent as REMB/TMMBR. */
+  gint min_bitrate_kbps;
+  gint max_bitrate_kbps;
 } HfInputSpec;
+
+/* Default RTP jitter-buffer latency when fec or rtx is on (else 50 ms):
+ * room for a FEC block to close (HF_FEC_DEFAULT_BLOCK_MS) and its parity
+ * to arrive, or for a few retransmission round trips. */
+#define HF_INPUT_REPAIR_LATENCY_MS 200
 
 const gchar *hf_input_kind_to_string (HfInputKind kind);
 gboolean hf_input_spec_parse (const gchar * url, HfInputSpec * spec,
@@ -147,6 +171,18 @@ typedef struct
   guint64 malformed_packets;    /* dropped as not parseable */
   guint64 restarts;
   guint64 access_units;         /* frames handed on */
+  /* RTP repair (zero for SRT; SRT repairs inside libsrt). */
+  guint64 fec_recovered;        /* media packets rebuilt by FEC */
+  guint64 fec_packets;          /* FEC packets received */
+  gdouble fec_overhead_ratio;   /* FEC / media packets, last stats interval */
+  guint64 rtx_requested;        /* packets asked for by NACK */
+  guint64 rtx_received;         /* retransmissions that arrived */
+  guint64 residual_lost;        /* lost after repair (jitter buffer), since
+                                 * start */
+  gdouble residual_loss_ratio;  /* lost after repair, last stats interval */
+  /* Rate control (RTP): the target last sent to the pusher, 0 = none. */
+  guint64 target_bitrate_bps;
+  gdouble queue_delay_ms;       /* estimated queueing delay on the link */
 } HfInputStats;
 
 typedef struct _HfInput HfInput;

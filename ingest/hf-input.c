@@ -2,11 +2,13 @@
  * ends or fails.
  *
  *   srt      srtsrc ! [count, TS check] ! tsdemux ! parse ! appsink (x2)
- *   rtp      udpsrc ! [count, RTP check, stats] ! rtpjitterbuffer
- *              ! rtpmp2tdepay ! tsdemux ! parse ! appsink (x2)
- *            udpsrc (port+1, RTCP) ! [count] ! fakesink
- *   rtp-sdp  per medium: udpsrc ! [..] ! rtpjitterbuffer ! depay ! parse
- *              ! appsink;  RTCP on port+1 of each medium
+ *   rtp      udpsrc ! [count, RTP check, stats] ! hffecdec ! rtprtxreceive
+ *              ! [NACK] ! rtpjitterbuffer ! rtpmp2tdepay ! tsdemux ! parse
+ *              ! appsink (x2)
+ *            udpsrc (port+1, RTCP) ! [count, feedback address] ! fakesink
+ *   rtp-sdp  per medium: udpsrc ! [..] ! hffecdec ! rtprtxreceive ! [NACK]
+ *              ! rtpjitterbuffer ! depay ! parse ! appsink;  RTCP on port+1
+ *              of each medium
  *   merged   per path: udpsrc ! [path count, RTP check] ! hfmerge.sink_N;
  *            hfmerge ! [count, RTP check, stats] ! rtpjitterbuffer ! ...
  *              as rtp;  RTCP on port+1 of each path
@@ -24,97 +26,42 @@
  * together failed to deliver; each path's own packets are counted before
  * it.
  *
+ * RTP inputs that are not merged also repair what they receive (FEC,
+ * retransmissions) and send the sender feedback (NACKs, receiver reports,
+ * REMB + TMMBR from rate control): that part lives in hf-input-repair.c;
+ * the stats probe here hands it each media packet and sender address.
+ *
  * Threads: the bus watch and restarts run on the control context captured
  * at hf_input_start(); the pad probes and appsink callbacks on streaming
- * threads; they share the counters under stats_lock (held only for a few
- * arithmetic operations, never across a call into another module).
+ * threads (hf-input-repair.c's NACK probe on the jitter buffer's timer
+ * thread); they share
+ * the counters under stats_lock (held only for a few arithmetic operations,
+ * never across a call into another module or a send).  hf_input_tick() may
+ * run on any one thread (the relay's ticker).
  */
-#include "ingest/hf-ingest.h"
-#include "ingest/hf-rtpstats.h"
-#include "abr/hf-abr.h"
+#include "ingest/ingest-private.h"
+#include "ingest/hf-fec.h"
 
 #include <gst/app/gstappsink.h>
 #include <gst/rtp/gstrtpbuffer.h>
 #include <gst/rtp/gstrtcpbuffer.h>
 #include <string.h>
 
-GST_DEBUG_CATEGORY_STATIC (hf_ingest_debug);
+GST_DEBUG_CATEGORY (hf_ingest_debug);
 #define GST_CAT_DEFAULT hf_ingest_debug
 
-#define HF_INPUT_MAX_MEDIA 2
 #define HF_INPUT_STALL_US (1 * G_USEC_PER_SEC)
 #define HF_INPUT_BACKOFF_MIN_MS 100
 #define HF_INPUT_BACKOFF_MAX_MS 5000
 
-struct _HfInput
+/* What the stats probe makes of an RTP packet. */
+typedef enum
 {
-  HfInputSpec spec;
-  gchar *name;
-  guint index;
-  HfInputSampleFunc func;
-  gpointer user_data;
-
-  /* Control thread only (backoff_ms: under stats_lock). */
-  GMainContext *context;
-  GstElement *pipeline;
-  guint bus_watch;
-  GSource *restart_source;
-  guint backoff_ms;
-  gboolean running;
-  gint generation;              /* bumped per pipeline; read atomically */
-  gint draining;                /* atomic: the demuxer is flushing at EOS */
-  gint has_audio;               /* atomic: this session relays audio */
-  const gchar *audio_codec;     /* atomic, interned */
-
-  GMutex stats_lock;            /* guards the figures below */
-  HfRateWindow rate;
-  guint64 packets;
-  guint64 bytes;
-  guint64 malformed;
-  guint64 restarts;
-  guint64 access_units;
-  gint64 first_packet_us;
-  gint64 last_packet_us;        /* 0 = none yet */
-  gint64 last_media_us;         /* last packet that was media (not RTCP) */
-  HfRtpStats rtp[HF_INPUT_MAX_MEDIA];
-  gboolean rtp_used[HF_INPUT_MAX_MEDIA];
-  /* SRT figures, refreshed by hf_input_tick(). */
-  guint64 srt_received;
-  guint64 srt_lost;
-  guint64 srt_received_base;    /* totals of earlier connections */
-  guint64 srt_lost_base;
-  gdouble rtt_ms;
-  /* Interval loss, refreshed by hf_input_tick(). */
-  guint64 tick_expected;
-  guint64 tick_lost;
-  gdouble loss_ratio;
-  HfInputState state;
-
-  /* Merged inputs only (n_paths 0 otherwise); paths and window_us are
-   * fixed at creation. */
-  HfInputSpec *paths;
-  guint n_paths;
-  gint64 window_us;
-  /* Under stats_lock: the running pipeline's hfmerge (a reference), for
-   * its "stats" from any thread; per-path figures before the merge; the
-   * merge counters of earlier pipelines. */
-  GstElement *merge;
-  guint64 path_received[HF_INPUT_MAX_PATHS];
-  gint64 path_last_us[HF_INPUT_MAX_PATHS];
-  guint64 path_forwarded_base[HF_INPUT_MAX_PATHS];
-  guint64 path_duplicates_base[HF_INPUT_MAX_PATHS];
-};
-
-/* Per-probe context: which RTP statistics slot a pad feeds. */
-typedef struct
-{
-  HfInput *input;
-  gint slot;                    /* -1: not RTP (SRT bytes); 0/1: media slot */
-  gboolean rtcp;
-  gint path;                    /* a merged input's path before the merge,
-                                 * else -1 */
-  gint generation;
-} HfInputProbe;
+  HF_INPUT_PKT_BAD = 0,
+  HF_INPUT_PKT_MEDIA,
+  HF_INPUT_PKT_FEC,
+  HF_INPUT_PKT_RTX
+} HfInputPacket;
 
 static void hf_input_schedule_restart_locked (HfInput * input,
     const gchar * reason);
@@ -166,6 +113,37 @@ hf_input_is_ts (const guint8 * data, gsize size)
   return TRUE;
 }
 
+/* Sorts an RTP packet: media (of the expected payload type and, for
+ * MPEG-TS, whole TS packets), FEC, RTX (whose payload is a 2-byte original
+ * sequence number and then the media payload), or bad. */
+static HfInputPacket
+hf_input_classify (HfInput * input, const HfInputProbe * probe,
+    GstRTPBuffer * rtp)
+{
+  guint pt = gst_rtp_buffer_get_payload_type (rtp);
+  const guint8 *payload = gst_rtp_buffer_get_payload (rtp);
+  guint len = gst_rtp_buffer_get_payload_len (rtp);
+
+  if (pt == HF_FEC_PT)
+    return len >= HF_FEC_HEADER_SIZE ? HF_INPUT_PKT_FEC : HF_INPUT_PKT_BAD;
+  if (input->spec.kind == HF_INPUT_RTP_TS) {
+    if (pt == 33)
+      return hf_input_is_ts (payload, len) ? HF_INPUT_PKT_MEDIA :
+          HF_INPUT_PKT_BAD;
+    if (pt == HF_RTX_PT_MP2T && len > 2)
+      return hf_input_is_ts (payload + 2, len - 2) ? HF_INPUT_PKT_RTX :
+          HF_INPUT_PKT_BAD;
+    return HF_INPUT_PKT_BAD;
+  }
+  /* SDP: the medium's payload type is media; any other RTP too, as it
+   * always was (the depayloader judges), unless it is one of our RTX
+   * payload types. */
+  if ((gint) pt != probe->media_pt && (pt == HF_RTX_PT_MP2T ||
+          pt == HF_RTX_PT_VIDEO || pt == HF_RTX_PT_AUDIO))
+    return len >= 2 ? HF_INPUT_PKT_RTX : HF_INPUT_PKT_BAD;
+  return HF_INPUT_PKT_MEDIA;
+}
+
 /* Streaming thread (udpsrc / srtsrc): counts every packet, checks that it
  * is what the input expects, drops and counts what is not. */
 static GstPadProbeReturn
@@ -179,8 +157,11 @@ hf_input_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   gboolean ok = TRUE;
   GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   guint16 seq = 0;
-  guint32 ts = 0;
+  guint32 ts = 0, ssrc = 0;
+  HfInputPacket kind = HF_INPUT_PKT_BAD;
   gboolean is_rtp = FALSE;
+  gboolean feedback = FALSE;
+  guint clock_rate = 90000;
 
   if (probe->rtcp) {
     ok = gst_rtcp_buffer_validate_reduced (buf);
@@ -194,12 +175,11 @@ hf_input_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
   } else if (gst_rtp_buffer_map (buf, GST_MAP_READ, &rtp)) {
     seq = gst_rtp_buffer_get_seq (&rtp);
     ts = gst_rtp_buffer_get_timestamp (&rtp);
-    if (input->spec.kind == HF_INPUT_RTP_TS)
-      ok = gst_rtp_buffer_get_payload_type (&rtp) == 33 &&
-          hf_input_is_ts (gst_rtp_buffer_get_payload (&rtp),
-          gst_rtp_buffer_get_payload_len (&rtp));
+    ssrc = gst_rtp_buffer_get_ssrc (&rtp);
+    kind = hf_input_classify (input, probe, &rtp);
     gst_rtp_buffer_unmap (&rtp);
-    is_rtp = ok;
+    ok = kind != HF_INPUT_PKT_BAD;
+    is_rtp = kind == HF_INPUT_PKT_MEDIA;
   } else {
     ok = FALSE;
   }
@@ -225,6 +205,12 @@ hf_input_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     input->last_media_us = now;
     hf_rate_window_add (&input->rate, size, now);
   }
+  if (probe->fb_slot >= 0)
+    hf_input_fb_note_peer_locked (input, probe, buf, now);
+  if (kind == HF_INPUT_PKT_FEC)
+    input->fec_packets++;
+  else if (kind == HF_INPUT_PKT_RTX)
+    input->rtx_received++;
   if (is_rtp) {
     if (!input->rtp_used[probe->slot]) {
       GstCaps *caps = gst_pad_get_current_caps (pad);
@@ -238,7 +224,14 @@ hf_input_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
       hf_rtp_stats_init (&input->rtp[probe->slot], rate);
       input->rtp_used[probe->slot] = TRUE;
     }
+    input->media_packets++;
     hf_rtp_stats_update (&input->rtp[probe->slot], seq, ts, now);
+    clock_rate = input->rtp[probe->slot].clock_rate;
+    if (probe->fb_slot >= 0 && input->fb[probe->fb_slot].used) {
+      input->fb[probe->fb_slot].media_ssrc = ssrc;
+      input->fb[probe->fb_slot].have_ssrc = TRUE;
+      feedback = TRUE;
+    }
   } else if (probe->slot < 0 && !probe->rtcp && GST_BUFFER_PTS_IS_VALID (buf)) {
     /* SRT: srtsrc stamps each message with the sender's time; the RFC 3550
      * jitter of arrival against it is the delivery jitter we can see. */
@@ -256,11 +249,18 @@ hf_input_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     input->backoff_ms = HF_INPUT_BACKOFF_MIN_MS;
   }
   g_mutex_unlock (&input->stats_lock);
+
+  if (feedback)
+    hf_input_fb_on_media (input, probe->fb_slot, size, seq, ts, clock_rate,
+        now);
   return GST_PAD_PROBE_OK;
 }
 
+/* @fb_slot: the feedback slot this pad's packets reveal the sender of
+ * (-1: none); @media_pt: the media payload type (-1: any). */
 static void
-hf_input_add_probe (HfInput * input, GstElement * src, gint slot, gboolean rtcp)
+hf_input_add_probe_full (HfInput * input, GstElement * src, gint slot,
+    gboolean rtcp, gint fb_slot, gint media_pt)
 {
   HfInputProbe *probe = g_new0 (HfInputProbe, 1);
   GstPad *pad = gst_element_get_static_pad (src, "src");
@@ -268,11 +268,19 @@ hf_input_add_probe (HfInput * input, GstElement * src, gint slot, gboolean rtcp)
   probe->input = input;
   probe->slot = slot;
   probe->rtcp = rtcp;
+  probe->fb_slot = fb_slot;
+  probe->media_pt = media_pt;
   probe->path = -1;
   probe->generation = g_atomic_int_get (&input->generation);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, hf_input_src_probe,
       probe, g_free);
   gst_object_unref (pad);
+}
+
+static void
+hf_input_add_probe (HfInput * input, GstElement * src, gint slot, gboolean rtcp)
+{
+  hf_input_add_probe_full (input, src, slot, rtcp, -1, -1);
 }
 
 /* TRUE when @buf is RTP carrying whole MPEG-TS packets (payload type 33). */
@@ -331,6 +339,8 @@ hf_input_add_path_probe (HfInput * input, GstElement * src, guint path)
 
   probe->input = input;
   probe->slot = -1;
+  probe->fb_slot = -1;
+  probe->media_pt = -1;
   probe->path = path;
   probe->generation = g_atomic_int_get (&input->generation);
   gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, hf_input_path_probe,
@@ -546,22 +556,31 @@ hf_input_make_udpsrc (HfInput * input, guint16 port, GstCaps * caps)
   return hf_input_make_udpsrc_at (input->spec.host, port, caps);
 }
 
+/* @fb_slot: the feedback slot whose replies go out of this socket, to
+ * whoever sends RTCP here (-1: none). */
 static gboolean
-hf_input_add_rtcp_at (HfInput * input, const gchar * host, guint16 port)
+hf_input_add_rtcp_full (HfInput * input, const gchar * host, guint16 port,
+    gint fb_slot)
 {
   GstElement *src = hf_input_make_udpsrc_at (host, port, NULL);
   GstElement *sink = gst_element_factory_make ("fakesink", NULL);
 
   g_object_set (sink, "sync", FALSE, "async", FALSE, NULL);
   gst_bin_add_many (GST_BIN (input->pipeline), src, sink, NULL);
-  hf_input_add_probe (input, src, -1, TRUE);
+  hf_input_add_probe_full (input, src, -1, TRUE, fb_slot, -1);
+  if (fb_slot >= 0) {
+    g_mutex_lock (&input->stats_lock);
+    gst_object_replace ((GstObject **) & input->fb[fb_slot].rtcp_src,
+        GST_OBJECT (src));
+    g_mutex_unlock (&input->stats_lock);
+  }
   return gst_element_link (src, sink);
 }
 
 static gboolean
-hf_input_add_rtcp (HfInput * input, guint16 port)
+hf_input_add_rtcp_at (HfInput * input, const gchar * host, guint16 port)
 {
-  return hf_input_add_rtcp_at (input, input->spec.host, port);
+  return hf_input_add_rtcp_full (input, host, port, -1);
 }
 
 static gboolean
@@ -626,24 +645,6 @@ no_link:
   }
 }
 
-static GstElement *
-hf_input_make_jitterbuffer (HfInput * input)
-{
-  GstElement *jb = gst_element_factory_make ("rtpjitterbuffer", NULL);
-
-  /* mode=slave: timestamps follow arrival (with the sender's clock skew
-   * tracked), so a missing packet's deadline is "its expected arrival +
-   * latency" on the pipeline clock.  (mode=none starts the RTP timeline at
-   * 0 whenever the first packet came, which puts every deadline in the
-   * past: a packet that arrives a moment out of order, as the first copies
-   * of a merge of two paths do, was declared lost at once.)  A short
-   * latency is enough to put reordered packets back in order on a
-   * pass-through hop (rtpbin's 200 ms default is too much); TS timestamps
-   * come from the stream itself downstream. */
-  g_object_set (jb, "latency", input->spec.latency_ms, "mode", 1, NULL);
-  return jb;
-}
-
 static gboolean
 hf_input_build_rtp_ts (HfInput * input, GError ** error)
 {
@@ -656,9 +657,12 @@ hf_input_build_rtp_ts (HfInput * input, GError ** error)
 
   gst_caps_unref (caps);
   gst_bin_add_many (GST_BIN (input->pipeline), src, jb, depay, demux, NULL);
-  hf_input_add_probe (input, src, 0, FALSE);
-  if (!gst_element_link_many (src, jb, depay, demux, NULL) ||
-      !hf_input_add_rtcp (input, input->spec.port + 1)) {
+  hf_input_add_probe_full (input, src, 0, FALSE, 0, 33);
+  input->fb[0].want_rc = TRUE;
+  if (!hf_input_link_repair (input, 0, src, jb) ||
+      !gst_element_link_many (jb, depay, demux, NULL) ||
+      !hf_input_add_rtcp_full (input, input->spec.host, input->spec.port + 1,
+          0)) {
     g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_PIPELINE,
         "cannot build the RTP/MPEG-TS receiver");
     return FALSE;
@@ -708,8 +712,11 @@ hf_input_build_rtp_merged (HfInput * input, GError ** error)
   }
   gst_caps_unref (caps);
 
+  /* No repair or feedback on a merged input, but its jitter buffer's
+   * residual loss is reported like a single path's. */
   g_mutex_lock (&input->stats_lock);
   gst_object_replace ((GstObject **) & input->merge, GST_OBJECT (merge));
+  gst_object_replace ((GstObject **) & input->fb[0].jb, GST_OBJECT (jb));
   g_mutex_unlock (&input->stats_lock);
   return TRUE;
 
@@ -768,15 +775,20 @@ hf_input_build_rtp_sdp (HfInput * input, GError ** error)
     HfMediaKind kind;
 
     gst_bin_add_many (GST_BIN (input->pipeline), src, jb, depay, NULL);
-    hf_input_add_probe (input, src, m->kind, FALSE);
+    hf_input_add_probe_full (input, src, m->kind, FALSE, m->kind, m->payload);
+    /* The target bitrate is the video encoder's: rate control follows the
+     * video session only. */
+    input->fb[m->kind].want_rc = m->kind == HF_MEDIA_VIDEO;
     if (m->kind == HF_MEDIA_AUDIO)
       g_atomic_int_set (&input->has_audio, 1);
     es_caps = gst_caps_from_string (m->kind == HF_MEDIA_VIDEO ? "video/x-h264"
         : g_str_equal (m->encoding, "OPUS") ? "audio/x-opus" : "audio/mpeg");
     first = hf_input_make_parse_chain (input, es_caps, &kind);
     gst_caps_unref (es_caps);
-    if (!first || !gst_element_link_many (src, jb, depay, first, NULL) ||
-        !hf_input_add_rtcp (input, m->port + 1)) {
+    if (!first || !hf_input_link_repair (input, m->kind, src, jb) ||
+        !gst_element_link_many (jb, depay, first, NULL) ||
+        !hf_input_add_rtcp_full (input, input->spec.host, m->port + 1,
+            m->kind)) {
       g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_PIPELINE,
           "cannot build the RTP receiver for %s on port %u", m->encoding,
           m->port);
@@ -863,6 +875,7 @@ hf_input_teardown (HfInput * input)
     }
     gst_element_set_state (input->pipeline, GST_STATE_NULL);
     hf_input_release_merge (input);
+    hf_input_release_fb (input);
     gst_clear_object (&input->pipeline);
   }
 }
@@ -914,6 +927,7 @@ hf_input_build_and_play (HfInput * input, GError ** error)
         "the input pipeline would not start (port in use?)");
     return FALSE;
   }
+  hf_input_fb_fetch_sockets (input);
   return TRUE;
 }
 
@@ -1028,6 +1042,10 @@ hf_input_new (const HfInputSpec * spec, const gchar * name, guint index,
   input->user_data = user_data;
   input->backoff_ms = HF_INPUT_BACKOFF_MIN_MS;
   input->rtt_ms = -1;
+  /* Our RTCP SSRC: random, as RFC 3550 8.1 asks (never 0). */
+  do {
+    input->own_ssrc = g_random_int ();
+  } while (input->own_ssrc == 0);
   g_mutex_init (&input->stats_lock);
   hf_rate_window_init (&input->rate, G_USEC_PER_SEC);
   input->state = HF_INPUT_STATE_STOPPED;
@@ -1071,6 +1089,29 @@ hf_input_start (HfInput * input, GError ** error)
   g_autoptr (GError) err = NULL;
 
   g_return_val_if_fail (!input->running, FALSE);
+  if (input->n_paths > 0) {
+    guint i;
+
+    /* Repair on a merged input would need FEC and NACKs per path, each
+     * answered by its own sender: not supported. */
+    for (i = 0; i < input->n_paths; i++) {
+      if (input->paths[i].fec_mode != HF_FEC_OFF || input->paths[i].rtx) {
+        g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_URL,
+            "%s: fec and rtx are not supported on merged inputs (the merge "
+            "itself repairs a path's losses from the other paths)",
+            input->paths[i].url);
+        return FALSE;
+      }
+    }
+  }
+  if (input->spec.kind != HF_INPUT_SRT) {
+    GstElementFactory *f = gst_element_factory_find ("hffecdec");
+
+    if (f)
+      gst_object_unref (f);
+    else
+      hf_fec_register_elements ();
+  }
   input->context = g_main_context_ref_thread_default ();
   input->running = TRUE;
   g_mutex_lock (&input->stats_lock);
@@ -1212,7 +1253,12 @@ hf_input_tick (HfInput * input, gint64 now_us)
 {
   GstStructure *srt_stats = NULL;
   guint64 expected = 0, lost = 0;
+  guint64 recovered = 0, rlost = 0, rpushed = 0;
+  gint generation = g_atomic_int_get (&input->generation);
   guint i;
+
+  if (input->spec.kind != HF_INPUT_SRT)
+    hf_input_read_repair (input, &recovered, &rlost, &rpushed);
 
   if (input->pipeline && input->spec.kind == HF_INPUT_SRT) {
     GstElement *src = NULL;
@@ -1255,6 +1301,12 @@ hf_input_tick (HfInput * input, gint64 now_us)
   }
   input->tick_expected = expected;
   input->tick_lost = lost;
+
+  /* Repair figures: a pipeline torn down meanwhile has already folded its
+   * counters into the totals. */
+  hf_input_repair_tick_locked (input,
+      generation == g_atomic_int_get (&input->generation), recovered, rlost,
+      rpushed);
   if (input->state == HF_INPUT_STATE_LIVE &&
       now_us - input->last_media_us > HF_INPUT_STALL_US) {
     hf_input_set_state_locked (input, HF_INPUT_STATE_STALLED,
@@ -1287,6 +1339,7 @@ hf_input_get_stats (HfInput * input, gint64 now_us, HfInputStats * st)
   st->malformed_packets = input->malformed;
   st->restarts = input->restarts;
   st->access_units = input->access_units;
+  hf_input_repair_get_stats_locked (input, st);
   g_mutex_unlock (&input->stats_lock);
 }
 

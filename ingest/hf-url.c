@@ -167,8 +167,22 @@ hf_input_spec_parse_srt (const HfUrl * url, HfInputSpec * spec, GError ** error)
   static const gchar *const known[] = { "mode", "streamid", "passphrase",
     "latency", NULL
   };
+  static const gchar *const rtp_only[] = { "fec", "rtx", "min-bitrate",
+    "max-bitrate", NULL
+  };
   const gchar *mode, *pass;
+  guint i;
 
+  /* Named before the generic "unknown parameter" refusal: an operator who
+   * writes srt://...?fec=20 deserves to hear why. */
+  for (i = 0; rtp_only[i]; i++) {
+    if (hf_url_param (url, rtp_only[i])) {
+      g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_URL,
+          "URL parameter %s: only for rtp:// inputs (SRT repairs losses "
+          "inside libsrt and has no RTCP feedback)", rtp_only[i]);
+      return FALSE;
+    }
+  }
   if (!hf_url_check_params (url, known, error))
     return FALSE;
   spec->kind = HF_INPUT_SRT;
@@ -201,10 +215,89 @@ hf_input_spec_parse_srt (const HfUrl * url, HfInputSpec * spec, GError ** error)
   return TRUE;
 }
 
+const gchar *
+hf_fec_mode_to_string (HfFecMode mode)
+{
+  switch (mode) {
+    case HF_FEC_OFF:
+      return "off";
+    case HF_FEC_AUTO:
+      return "auto";
+    case HF_FEC_FIXED:
+      return "fixed";
+  }
+  return "unknown";
+}
+
+/* Parses a bitrate parameter in kbit/s (1 .. 1000000). */
+static gboolean
+hf_input_spec_parse_kbps (const HfUrl * url, const gchar * key, gint * kbps,
+    GError ** error)
+{
+  return hf_url_param_int (url, key, 1, 1000000, kbps, error);
+}
+
+/* `fec=off|auto|N`, `rtx=on|off`, `min-bitrate`, `max-bitrate`. */
+static gboolean
+hf_input_spec_parse_repair (const HfUrl * url, HfInputSpec * spec,
+    GError ** error)
+{
+  const gchar *fec = hf_url_param (url, "fec");
+  const gchar *rtx = hf_url_param (url, "rtx");
+
+  spec->fec_mode = HF_FEC_OFF;
+  spec->fec_percent = 0;
+  if (fec && g_str_equal (fec, "auto")) {
+    spec->fec_mode = HF_FEC_AUTO;
+  } else if (fec && !g_str_equal (fec, "off")) {
+    gchar *end = NULL;
+    gint64 v = g_ascii_strtoll (fec, &end, 10);
+
+    if (!*fec || *end || v < 1 || v > 100) {
+      g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_URL,
+          "URL parameter fec=%s: expected off, auto or an overhead in "
+          "percent from 1 to 100", fec);
+      return FALSE;
+    }
+    spec->fec_mode = HF_FEC_FIXED;
+    spec->fec_percent = (gint) v;
+  }
+
+  spec->rtx = FALSE;
+  if (rtx) {
+    if (g_str_equal (rtx, "on") || g_str_equal (rtx, "true") ||
+        g_str_equal (rtx, "1")) {
+      spec->rtx = TRUE;
+    } else if (!(g_str_equal (rtx, "off") || g_str_equal (rtx, "false") ||
+            g_str_equal (rtx, "0"))) {
+      g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_URL,
+          "URL parameter rtx=%s: expected on or off", rtx);
+      return FALSE;
+    }
+  }
+
+  spec->min_bitrate_kbps = spec->max_bitrate_kbps = 0;
+  if (!hf_input_spec_parse_kbps (url, "min-bitrate", &spec->min_bitrate_kbps,
+          error) ||
+      !hf_input_spec_parse_kbps (url, "max-bitrate", &spec->max_bitrate_kbps,
+          error))
+    return FALSE;
+  if (spec->min_bitrate_kbps && spec->max_bitrate_kbps &&
+      spec->min_bitrate_kbps > spec->max_bitrate_kbps) {
+    g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_URL,
+        "URL parameters min-bitrate=%d and max-bitrate=%d: the minimum is "
+        "above the maximum", spec->min_bitrate_kbps, spec->max_bitrate_kbps);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 hf_input_spec_parse_rtp (const HfUrl * url, HfInputSpec * spec, GError ** error)
 {
-  static const gchar *const known[] = { "sdp", "latency", NULL };
+  static const gchar *const known[] = { "sdp", "latency", "fec", "rtx",
+    "min-bitrate", "max-bitrate", NULL
+  };
   const gchar *sdp;
 
   if (!hf_url_check_params (url, known, error))
@@ -214,7 +307,13 @@ hf_input_spec_parse_rtp (const HfUrl * url, HfInputSpec * spec, GError ** error)
         "port %u leaves no room for RTCP on port+1", url->port);
     return FALSE;
   }
-  spec->latency_ms = 50;
+  if (!hf_input_spec_parse_repair (url, spec, error))
+    return FALSE;
+  /* Repair needs time: a retransmission is one round trip plus the
+   * sender's reaction, and a FEC block closes after up to
+   * HF_FEC_DEFAULT_BLOCK_MS.  An explicit latency still wins. */
+  spec->latency_ms = (spec->fec_mode != HF_FEC_OFF || spec->rtx) ?
+      HF_INPUT_REPAIR_LATENCY_MS : 50;
   if (!hf_url_param_int (url, "latency", 0, 5000, &spec->latency_ms, error))
     return FALSE;
   sdp = hf_url_param (url, "sdp");

@@ -7,9 +7,10 @@
 UNIT_TESTS += test-config test-rtpstats test-tsgop test-switch \
               test-switch-property test-ratewindow test-health test-select \
               test-slate test-merge test-hfswitch test-events \
-              test-alerts test-webhook test-metrics
+              test-alerts test-webhook test-metrics \
+              test-fec test-ratectl test-rtcpfb test-rung test-ladder
 FUZZ_TARGETS += fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats \
-                fuzz-alert-expr
+                fuzz-alert-expr fuzz-fec fuzz-rtcpfb
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/tests/%)

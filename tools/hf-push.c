@@ -30,11 +30,16 @@
 #include <gst/sdp/sdp.h>
 #include <gst/video/video.h>
 
+#include "abr/hf-abr.h"
 #include "failover/hf-mark.h"
+#include "ingest/hf-fec.h"
 
 #ifndef HF_VERSION
 #define HF_VERSION "dev"
 #endif
+
+GST_DEBUG_CATEGORY_STATIC (hf_push_debug);
+#define GST_CAT_DEFAULT hf_push_debug
 
 #define HF_PUSH_EXIT_OK 0
 #define HF_PUSH_EXIT_FAILURE 1
@@ -43,7 +48,8 @@
 #define HF_PUSH_RETRY_MIN_MS 200
 #define HF_PUSH_RETRY_MAX_MS 2000
 #define HF_PUSH_EOS_TIMEOUT_S 2
-#define HF_PUSH_SRT_POLL_MS 500
+/* The SRT statistics are read this often, for the rate controller. */
+#define HF_PUSH_SRT_POLL_MS 200
 #define HF_PUSH_RAW_QUEUE_MS 200
 #define HF_PUSH_SRT_LINGER_MS 500
 /* 30 days: the timer counts milliseconds in a guint. */
@@ -91,6 +97,10 @@ typedef struct
   gint gop;
   gchar *audio_name;
   gint duration;
+  gchar *fec;                   /* off | auto | N */
+  gchar *rtx_name;              /* on | off */
+  gint min_bitrate;             /* kbit/s; 0 until defaulted */
+  gint max_bitrate;
 
   /* The destination, parsed from url. */
   HfPushOutput output;
@@ -103,11 +113,17 @@ typedef struct
   gchar *sdp_path;
   gchar *display_url;
   gchar *label_markup;
+  gboolean rtx;
 
   /* Control thread only. */
   GMainLoop *loop;
   GstElement *pipeline;
   GstElement *srtsink;
+  GstElement *venc;             /* x264enc: its bitrate follows the link */
+  guint current_kbps;
+  HfSrtRatectl *srt_rc;         /* SRT: from the connection's statistics */
+  gdouble srt_prev_bytes;       /* libsrt's bytes-sent at the last poll */
+  gint64 srt_prev_us;           /* and when; 0: no previous poll */
   guint retry_id;
   guint retry_ms;
   guint stop_id;
@@ -463,6 +479,36 @@ hf_push_check_options (HfPush * push, GError ** error)
         "bad --gop %d: expected at least 1 frame", push->gop);
     return FALSE;
   }
+  /* 0 (not given): the range defaults to [bitrate / 8 (at least 100,
+   * at most the bitrate), bitrate]. */
+  if (push->max_bitrate == 0)
+    push->max_bitrate = push->bitrate;
+  if (push->min_bitrate == 0)
+    push->min_bitrate = MIN (push->bitrate, MAX (push->bitrate / 8, 100));
+  if (push->min_bitrate < 1 || push->max_bitrate > 2048000
+      || push->min_bitrate > push->bitrate
+      || push->bitrate > push->max_bitrate) {
+    g_set_error (error, HF_PUSH_ERROR, HF_PUSH_ERROR_USAGE,
+        "bad bitrate range: expected --min-bitrate (%d) <= --bitrate (%d) "
+        "<= --max-bitrate (%d), in kbit/s from 1 to 2048000",
+        push->min_bitrate, push->bitrate, push->max_bitrate);
+    return FALSE;
+  }
+  if (push->fec != NULL && !g_str_equal (push->fec, "off")
+      && !g_str_equal (push->fec, "auto")
+      && !g_ascii_string_to_unsigned (push->fec, 10, 0, 100, NULL, NULL)) {
+    g_set_error (error, HF_PUSH_ERROR, HF_PUSH_ERROR_USAGE,
+        "bad --fec \"%s\": expected off, auto or a percentage from 0 to 100",
+        push->fec);
+    return FALSE;
+  }
+  if (push->rtx_name != NULL && !g_str_equal (push->rtx_name, "on")
+      && !g_str_equal (push->rtx_name, "off")) {
+    g_set_error (error, HF_PUSH_ERROR, HF_PUSH_ERROR_USAGE,
+        "bad --rtx \"%s\": expected on or off", push->rtx_name);
+    return FALSE;
+  }
+  push->rtx = g_strcmp0 (push->rtx_name, "on") == 0;
   if (push->duration < 0 || push->duration > HF_PUSH_MAX_DURATION_S) {
     g_set_error (error, HF_PUSH_ERROR, HF_PUSH_ERROR_USAGE,
         "bad --duration %d: expected seconds up to %d, 0 for no end",
@@ -477,7 +523,15 @@ hf_push_check_options (HfPush * push, GError ** error)
   /* textoverlay reads Pango markup: a label with '<' or '&' must show as
    * written. */
   push->label_markup = g_markup_escape_text (push->label, -1);
-  return hf_push_parse_url (push, error);
+  if (!hf_push_parse_url (push, error))
+    return FALSE;
+  if (push->output == HF_PUSH_OUTPUT_SRT && (push->rtx
+          || (push->fec != NULL && !g_str_equal (push->fec, "off")))) {
+    g_set_error (error, HF_PUSH_ERROR, HF_PUSH_ERROR_USAGE,
+        "--fec and --rtx apply to rtp:// only: SRT repairs with its own ARQ");
+    return FALSE;
+  }
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -628,6 +682,8 @@ hf_push_build_video (HfPush * push, GstBin * bin, GError ** error)
   g_free (font);
   push->overlay = overlay;
 
+  push->venc = enc;
+  push->current_kbps = (guint) push->bitrate;
   gst_util_set_object_arg (G_OBJECT (enc), "tune", "zerolatency");
   gst_util_set_object_arg (G_OBJECT (enc), "speed-preset", "ultrafast");
   g_object_set (enc, "bitrate", (guint) push->bitrate,
@@ -710,31 +766,172 @@ hf_push_build_ts (HfPush * push, GstBin * bin, GstElement * video,
   return mux;
 }
 
-/* Links payloader into rtpbin session `session`: RTP goes to host:port and
- * RTCP (sender reports) to host:port+1. */
+/* ---------------------------------------------------------------------- */
+/* Bitrate that follows the link                                          */
+
+/* Sets the encoder's target to @kbps, clamped to [--min-bitrate,
+ * --max-bitrate], and prints the line benchmarks parse (see --help) when it
+ * changes.  x264enc takes a new "bitrate" while playing (it reconfigures
+ * the encoder before the next frame).  Control thread. */
+static void
+hf_push_set_bitrate (HfPush * push, guint64 kbps, const gchar * why)
+{
+  guint target;
+
+  target = (guint) CLAMP (kbps, (guint64) push->min_bitrate,
+      (guint64) push->max_bitrate);
+  if (target == push->current_kbps || push->venc == NULL)
+    return;
+  g_object_set (push->venc, "bitrate", target, NULL);
+  push->current_kbps = target;
+  g_print ("hf-push: bitrate %u kbit/s (%s) t=%" G_GINT64_FORMAT "\n", target,
+      why, g_get_monotonic_time ());
+  /* A benchmark reads this as it comes, through a pipe or a file. */
+  fflush (stdout);
+}
+
+typedef struct
+{
+  HfPush *push;
+  guint64 bps;
+} HfPushBitrateRequest;
+
+/* Control thread, invoked by hf_push_on_bitrate_request. */
+static gboolean
+hf_push_apply_bitrate_request (gpointer user_data)
+{
+  HfPushBitrateRequest *req = user_data;
+  gchar *why;
+
+  why = g_strdup_printf ("remb %" G_GUINT64_FORMAT, req->bps);
+  hf_push_set_bitrate (req->push, req->bps / 1000, why);
+  g_free (why);
+  return G_SOURCE_REMOVE;
+}
+
+/* A REMB or TMMBR arrived for the video (or TS) session: hand it to the
+ * control thread.  hfrtpsink's feedback streaming thread, no lock held. */
+static void
+hf_push_on_bitrate_request (GstElement * sink, guint64 bps, gpointer user_data)
+{
+  HfPushBitrateRequest *req = g_new (HfPushBitrateRequest, 1);
+
+  req->push = user_data;
+  req->bps = bps;
+  g_main_context_invoke_full (NULL, G_PRIORITY_DEFAULT,
+      hf_push_apply_bitrate_request, req, g_free);
+}
+
+/* Reads a number of any numeric type from a statistics structure; 0 when
+ * it is absent. */
+static gdouble
+hf_push_stat (const GstStructure * s, const gchar * field)
+{
+  const GValue *v = gst_structure_get_value (s, field);
+  GValue d = G_VALUE_INIT;
+  gdouble value = 0.0;
+
+  if (v == NULL)
+    return 0.0;
+  g_value_init (&d, G_TYPE_DOUBLE);
+  if (g_value_transform (v, &d))
+    value = g_value_get_double (&d);
+  g_value_unset (&d);
+  return value;
+}
+
+/* Fills @sample from srtsink's "stats" read at @now_us: a caller's figures
+ * are at the top, a listener's per caller in "callers" (the first caller is
+ * used).  GStreamer 1.22 gives no msSndBuf, and its send-rate-mbps is an
+ * average since the connection started: the send rate is measured here from
+ * bytes-sent between two polls, and the send buffer is taken as one RTT
+ * (what waits for its ACK) plus what srtsink handed to libsrt and libsrt
+ * has not sent yet, in ms at that rate.  Returns FALSE when there are no
+ * connection's figures (or no rate yet).  Control thread. */
+static gboolean
+hf_push_srt_sample (HfPush * push, const GstStructure * stats,
+    gint64 now_us, HfSrtSample * sample)
+{
+  const GstStructure *conn = stats;
+  gdouble handed, sent_bytes, retrans_bytes, header, backlog, prev_bytes;
+  gint64 prev_us;
+
+  if (gst_structure_has_field (stats, "callers")) {
+    const GValue *callers = gst_structure_get_value (stats, "callers");
+
+    conn = NULL;
+    G_GNUC_BEGIN_IGNORE_DEPRECATIONS;
+    if (G_VALUE_HOLDS (callers, g_value_array_get_type ())) {
+      GValueArray *array = g_value_get_boxed (callers);
+
+      if (array != NULL && array->n_values > 0
+          && GST_VALUE_HOLDS_STRUCTURE (&array->values[0]))
+        conn = gst_value_get_structure (&array->values[0]);
+    }
+    G_GNUC_END_IGNORE_DEPRECATIONS;
+  }
+  if (conn == NULL || !gst_structure_has_field (conn, "packets-sent"))
+    return FALSE;
+
+  sample->pkt_sent = (guint64) hf_push_stat (conn, "packets-sent");
+  sample->pkt_lost = (guint64) hf_push_stat (conn, "packets-sent-lost");
+  sample->pkt_retrans = (guint64) hf_push_stat (conn, "packets-retransmitted");
+  sample->rtt_ms = hf_push_stat (conn, "rtt-ms");
+  sent_bytes = hf_push_stat (conn, "bytes-sent");
+  retrans_bytes = hf_push_stat (conn, "bytes-retransmitted");
+
+  prev_bytes = push->srt_prev_bytes;
+  prev_us = push->srt_prev_us;
+  push->srt_prev_bytes = sent_bytes;
+  push->srt_prev_us = now_us;
+  if (prev_us == 0 || now_us <= prev_us || sent_bytes < prev_bytes)
+    return FALSE;
+  sample->send_rate_bps = (guint64) ((sent_bytes - prev_bytes) * 8.0 *
+      G_USEC_PER_SEC / (gdouble) (now_us - prev_us));
+
+  /* libsrt counts UDP, IP and its own 16-byte header in bytes-sent and in
+   * bytes-retransmitted. */
+  header = strchr (push->host, ':') != NULL ? 64.0 : 44.0;
+  handed = hf_push_stat (stats, "bytes-sent-total");
+  backlog = handed - (sent_bytes - retrans_bytes - header *
+      (gdouble) (sample->pkt_sent - MIN (sample->pkt_retrans,
+              sample->pkt_sent)));
+  sample->send_buffer_ms = sample->rtt_ms;
+  if (backlog > 0 && sample->send_rate_bps > 0)
+    sample->send_buffer_ms += backlog * 8.0 * 1000.0 /
+        (gdouble) sample->send_rate_bps;
+  GST_DEBUG ("srt: sent %" G_GUINT64_FORMAT " lost %" G_GUINT64_FORMAT
+      " retransmitted %" G_GUINT64_FORMAT " rtt %.1f ms send buffer %.1f ms "
+      "rate %" G_GUINT64_FORMAT " bit/s", sample->pkt_sent, sample->pkt_lost,
+      sample->pkt_retrans, sample->rtt_ms, sample->send_buffer_ms,
+      sample->send_rate_bps);
+  return TRUE;
+}
+
+/* Links payloader into rtpbin session `session` through an hfrtpsink: RTP
+ * goes to host:port and RTCP (sender reports) to host:port+1, both from the
+ * sockets where the receiver's feedback comes back.  The first session's
+ * bitrate requests drive the video encoder. */
 static gboolean
 hf_push_link_rtp_session (HfPush * push, GstBin * bin, GstElement * rtpbin,
     guint session, GstElement * payloader, guint port, GError ** error)
 {
-  GstElement *rtp_sink, *rtcp_sink;
+  GstElement *rtp_sink;
   gchar *name, *rtp_in, *rtp_out, *rtcp_out;
   gboolean ok;
 
   name = g_strdup_printf ("rtpsink%u", session);
-  rtp_sink = hf_push_make (bin, "udpsink", name, error);
-  g_free (name);
-  name = g_strdup_printf ("rtcpsink%u", session);
-  rtcp_sink = hf_push_make (bin, "udpsink", name, error);
+  rtp_sink = hf_push_make (bin, "hfrtpsink", name, error);
   g_free (name);
   if (*error != NULL)
     return FALSE;
 
-  g_object_set (rtp_sink, "host", push->host, "port", (gint) port, NULL);
-  g_object_set (rtcp_sink, "host", push->host, "port", (gint) port + 1,
-      "sync", FALSE, "async", FALSE, NULL);
-  /* rtpbin forwards EOS to its RTCP pad only after the BYE, and in 1.22 now
-   * and then not at all; the pipeline's EOS must not wait for it. */
-  GST_OBJECT_FLAG_UNSET (rtcp_sink, GST_ELEMENT_FLAG_SINK);
+  g_object_set (rtp_sink, "host", push->host, "port", (gint) port,
+      "rtx", push->rtx, "fec-mode", push->fec != NULL ? push->fec : "off",
+      NULL);
+  if (session == 0)
+    g_signal_connect (rtp_sink, "bitrate-request",
+        G_CALLBACK (hf_push_on_bitrate_request), push);
 
   /* gst_element_link_pads() requests rtpbin's request pads by name. */
   rtp_in = g_strdup_printf ("send_rtp_sink_%u", session);
@@ -742,7 +939,7 @@ hf_push_link_rtp_session (HfPush * push, GstBin * bin, GstElement * rtpbin,
   rtcp_out = g_strdup_printf ("send_rtcp_src_%u", session);
   ok = gst_element_link_pads (payloader, "src", rtpbin, rtp_in) &&
       gst_element_link_pads (rtpbin, rtp_out, rtp_sink, "sink") &&
-      gst_element_link_pads (rtpbin, rtcp_out, rtcp_sink, "sink");
+      gst_element_link_pads (rtpbin, rtcp_out, rtp_sink, "rtcp_sink");
   g_free (rtp_in);
   g_free (rtp_out);
   g_free (rtcp_out);
@@ -1095,6 +1292,8 @@ hf_push_schedule_retry (HfPush * push, const gchar * reason)
       reason, push->retry_ms);
   gst_element_set_state (push->pipeline, GST_STATE_NULL);
   push->connected = FALSE;
+  g_clear_pointer (&push->srt_rc, hf_srt_ratectl_free);
+  push->srt_prev_us = 0;
   push->retry_id = g_timeout_add (push->retry_ms, hf_push_on_retry, push);
   push->retry_ms = MIN (push->retry_ms * 2, HF_PUSH_RETRY_MAX_MS);
 }
@@ -1123,7 +1322,6 @@ hf_push_poll_srt (gpointer user_data)
       gst_structure_get_uint64 (stats, "bytes-sent-total", &bytes);
       connected = bytes > 0;
     }
-    gst_structure_free (stats);
   }
 
   if (connected && !push->connected) {
@@ -1134,6 +1332,27 @@ hf_push_poll_srt (gpointer user_data)
         push->display_url);
   }
   push->connected = connected;
+
+  /* Each connection starts a controller from the current bitrate: the
+   * counters start again from 0 with it. */
+  if (!connected) {
+    g_clear_pointer (&push->srt_rc, hf_srt_ratectl_free);
+    push->srt_prev_us = 0;
+  }
+  if (connected && push->srt_rc == NULL)
+    push->srt_rc = hf_srt_ratectl_new ((guint64) push->current_kbps * 1000,
+        (guint64) push->min_bitrate * 1000, (guint64) push->max_bitrate * 1000);
+  if (connected && stats != NULL) {
+    HfSrtSample sample = { 0, };
+    gint64 now_us = g_get_monotonic_time ();
+    guint64 target;
+
+    if (hf_push_srt_sample (push, stats, now_us, &sample)
+        && hf_srt_ratectl_update (push->srt_rc, &sample, now_us, &target))
+      hf_push_set_bitrate (push, target / 1000, "srt");
+  }
+  if (stats != NULL)
+    gst_structure_free (stats);
   return G_SOURCE_CONTINUE;
 }
 
@@ -1350,6 +1569,9 @@ hf_push_clear (HfPush * push)
   g_free (push->display_url);
   g_free (push->label_markup);
   g_free (push->sdp_session_id);
+  g_free (push->fec);
+  g_free (push->rtx_name);
+  g_clear_pointer (&push->srt_rc, hf_srt_ratectl_free);
 }
 
 int
@@ -1380,6 +1602,18 @@ main (int argc, char **argv)
         "Audio codec: aac (default) or opus", "CODEC"},
     {"duration", 0, 0, G_OPTION_ARG_INT, &push.duration,
         "Stop after this many seconds (default 0: never)", "SECONDS"},
+    {"min-bitrate", 0, 0, G_OPTION_ARG_INT, &push.min_bitrate,
+        "Lowest video bitrate the link may ask for, kbit/s (default: "
+          "--bitrate / 8, at least 100)", "KBPS"},
+    {"max-bitrate", 0, 0, G_OPTION_ARG_INT, &push.max_bitrate,
+        "Highest video bitrate the link may ask for, kbit/s (default: "
+          "--bitrate, which is where it starts)", "KBPS"},
+    {"fec", 0, 0, G_OPTION_ARG_STRING, &push.fec,
+        "RTP only: FEC overhead: off (default), auto (follows the loss the "
+          "receiver reports) or a percentage", "off|auto|N"},
+    {"rtx", 0, 0, G_OPTION_ARG_STRING, &push.rtx_name,
+        "RTP only: retransmit what the receiver NACKs (RFC 4588): on or off "
+          "(default)", "on|off"},
     {"version", 0, 0, G_OPTION_ARG_NONE, &show_version,
         "Print the version and exit", NULL},
     G_OPTION_ENTRY_NULL
@@ -1410,6 +1644,16 @@ main (int argc, char **argv)
       "  rtp://HOST:PORT?sdp=FILE\n"
       "      H.264 over RTP to PORT, audio to PORT+2 (RTCP on PORT+1 and\n"
       "      PORT+3), described in the SDP file FILE\n"
+      "\n"
+      "Adaptive bitrate: over RTP the video bitrate follows the receiver's\n"
+      "REMB/TMMBR feedback (read on the ports hf-push sends from), over SRT\n"
+      "its own SRT statistics, always within [--min-bitrate, --max-bitrate].\n"
+      "Each change prints one line on stdout, for scripts:\n"
+      "  hf-push: bitrate KBPS kbit/s (remb BPS) t=MONOTONIC_US\n"
+      "  hf-push: bitrate KBPS kbit/s (srt) t=MONOTONIC_US\n"
+      "KBPS is the encoder's new target, BPS the bit/s the receiver asked\n"
+      "for (REMB or TMMBR, the smaller), MONOTONIC_US g_get_monotonic_time()\n"
+      "(CLOCK_MONOTONIC in microseconds) when the encoder was told.\n"
       "\n"
       "Exit status: 0 on a clean stop (SIGINT, SIGTERM, --duration),\n"
       "1 on a runtime error, 2 on bad arguments.\n");
@@ -1442,6 +1686,12 @@ main (int argc, char **argv)
   }
 
   gst_init (NULL, NULL);
+  GST_DEBUG_CATEGORY_INIT (hf_push_debug, "hf-push", 0, "hf-push");
+  if (!hf_fec_register_elements () || !hf_abr_register_elements ()) {
+    g_printerr ("hf-push: cannot register the FEC and RTP sender elements\n");
+    hf_push_clear (&push);
+    return HF_PUSH_EXIT_FAILURE;
+  }
   push.url = g_strdup (argv[1]);
   if (push.pattern == NULL)
     push.pattern = g_strdup ("smpte");

@@ -3,8 +3,11 @@
 $(B)/holdfast: $(B)/tools/holdfast.o $(HF_LIBS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
-$(B)/hf-push: $(B)/tools/hf-push.o
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# hf-push sends through the abr module's "hfrtpsink" (feedback, RTX) and
+# the ingest module's FEC encoder.
+$(B)/hf-push: $(B)/tools/hf-push.o $(B)/libhf-abr.a $(B)/libhf-ingest.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter-out %.o,$^) \
+	  $(PKG_LIBS) -lm
 
 # hfctl: its commands (hfctl.c), its table and JSON helpers, and the
 # Server-Sent Events parser and client of `events -f` (hf-sse.c, fuzzed).
