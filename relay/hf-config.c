@@ -32,6 +32,13 @@
  *                                        inputs without sdp=)
  *   merge-window-ms = 200               (10..5000)
  *   fallback = builtin                  (builtin | none | PATH of a clip)
+ *   ladder = 2500k,1200k,500k           (optional rendition ladder: 1..6
+ *                                        video bitrates, highest first,
+ *                                        each 100k..50000k; each output
+ *                                        then picks a rung from its link)
+ *
+ * An RTP output takes `?fec=off|auto|N` (N: 1..100 percent of overhead)
+ * and `?rtx=on|off` (both off by default): rtp://EDGE:5004?fec=auto&rtx=on.
  *
  * Every stream key but inputs is optional; the values above are the
  * defaults.  A fallback PATH is checked (an existing, readable regular
@@ -43,6 +50,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <math.h>
 #include <errno.h>
 #include <unistd.h>
 
@@ -76,13 +84,50 @@ hf_output_spec_clear (HfOutputSpec * spec)
   memset (spec, 0, sizeof (*spec));
 }
 
+/* `fec=off|auto|N` (N: 1..100 percent overhead) and `rtx=on|off` of an
+ * RTP output. */
+static gboolean
+hf_config_parse_repair (const HfUrl * url, const gchar * text,
+    HfOutputSpec * spec, GError ** error)
+{
+  const gchar *fec = hf_url_param (url, "fec");
+  const gchar *rtx = hf_url_param (url, "rtx");
+
+  spec->fec_mode = HF_FEC_OFF;
+  if (fec && g_str_equal (fec, "auto")) {
+    spec->fec_mode = HF_FEC_AUTO;
+  } else if (fec && !g_str_equal (fec, "off")) {
+    guint64 pct;
+
+    if (!g_ascii_string_to_unsigned (fec, 10, 1, 100, &pct, NULL)) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "'%s': fec=%s: expected off, auto or an overhead in percent "
+          "(1 to 100)", text, fec);
+      return FALSE;
+    }
+    spec->fec_mode = HF_FEC_FIXED;
+    spec->fec_percent = (gint) pct;
+  }
+  spec->rtx = FALSE;
+  if (rtx && (g_str_equal (rtx, "on") || g_str_equal (rtx, "true") ||
+          g_str_equal (rtx, "1"))) {
+    spec->rtx = TRUE;
+  } else if (rtx && !g_str_equal (rtx, "off") && !g_str_equal (rtx, "false")
+      && !g_str_equal (rtx, "0")) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "'%s': rtx=%s: expected on or off", text, rtx);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 hf_output_spec_parse (const gchar * text, HfOutputSpec * spec, GError ** error)
 {
   static const gchar *const srt_known[] = { "mode", "latency", "passphrase",
     "streamid", NULL
   };
-  static const gchar *const rtp_known[] = { NULL };
+  static const gchar *const rtp_known[] = { "fec", "rtx", NULL };
   g_autoptr (HfUrl) url = NULL;
   const gchar *mode, *pass;
 
@@ -104,6 +149,8 @@ hf_output_spec_parse (const gchar * text, HfOutputSpec * spec, GError ** error)
           "'%s': an RTP output needs the host to send to", text);
       goto fail;
     }
+    if (!hf_config_parse_repair (url, text, spec, error))
+      goto fail;
     return TRUE;
   }
 
@@ -294,8 +341,7 @@ hf_config_get_value (GKeyFile * kf, const gchar * group, const gchar * key,
   if (!*value || err) {
     g_clear_pointer (value, g_free);
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
-        "[%s] %s: cannot be read (not UTF-8, or a bad \\ escape)", group,
-        key);
+        "[%s] %s: cannot be read (not UTF-8, or a bad \\ escape)", group, key);
     g_clear_error (&err);
     return FALSE;
   }
@@ -548,6 +594,86 @@ hf_config_check_merge (const gchar * group, const HfStreamConfig * sc,
   return TRUE;
 }
 
+/* One rung's bitrate: "2500k", "2.5M" or plain bits per second. */
+static gboolean
+hf_config_parse_bitrate (const gchar * text, guint64 * bps)
+{
+  gchar *end = NULL;
+  gdouble v, mult = 1;
+
+  if (!text || !*text || !g_ascii_isdigit (*text))
+    return FALSE;
+  v = g_ascii_strtod (text, &end);
+  if (end == text)
+    return FALSE;
+  if (*end == 'k' || *end == 'K') {
+    mult = 1e3;
+    end++;
+  } else if (*end == 'M' || *end == 'm') {
+    mult = 1e6;
+    end++;
+  }
+  if (*end || !isfinite (v) || v * mult > 1e12)
+    return FALSE;
+  *bps = (guint64) (v * mult + 0.5);
+  return TRUE;
+}
+
+/* `ladder = 2500k,1200k,500k`: 1..HF_LADDER_MAX_RUNGS video bitrates,
+ * strictly descending, each 100k..50000k. */
+static gboolean
+hf_config_load_ladder (GKeyFile * kf, const gchar * group,
+    HfStreamConfig * sc, GError ** error)
+{
+  g_auto (GStrv) rungs = NULL;
+  g_autofree gchar *text = NULL;
+  gsize n = 0, i;
+
+  if (!g_key_file_has_key (kf, group, "ladder", NULL))
+    return TRUE;
+  /* Commas as the issue writes it; GKeyFile's ';' lists work too. */
+  text = g_key_file_get_value (kf, group, "ladder", NULL);
+  if (text) {
+    g_strdelimit (text, ";", ',');
+    g_strstrip (text);
+    if (g_str_has_suffix (text, ","))
+      text[strlen (text) - 1] = '\0';
+    rungs = g_strsplit (text, ",", -1);
+    n = g_strv_length (rungs);
+  }
+  if (!rungs || n == 0 || n > HF_LADDER_MAX_RUNGS) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+        "[%s] ladder: list 1 to %d video bitrates, highest first "
+        "(e.g. 2500k,1200k,500k)", group, HF_LADDER_MAX_RUNGS);
+    return FALSE;
+  }
+  for (i = 0; i < n; i++) {
+    guint64 bps = 0;
+
+    g_strstrip (rungs[i]);
+    if (!hf_config_parse_bitrate (rungs[i], &bps)) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[%s] ladder: '%s' is not a bitrate (e.g. 1200k or 2.5M)", group,
+          rungs[i]);
+      return FALSE;
+    }
+    if (bps < 100000 || bps > 50000000) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[%s] ladder: %s is out of range (100k to 50000k)", group, rungs[i]);
+      return FALSE;
+    }
+    if (i > 0 && bps >= sc->ladder_bps[i - 1]) {
+      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+          "[%s] ladder: %s is not below the rung before it: list the "
+          "rungs highest first, each one lower", group, rungs[i]);
+      return FALSE;
+    }
+    sc->ladder_bps[i] = bps;
+  }
+  sc->n_rungs = n;
+  return TRUE;
+}
+
 static HfStreamConfig *
 hf_config_load_stream (GKeyFile * kf, const gchar * group,
     const gchar * name, GPtrArray * used_ports, GError ** error)
@@ -555,7 +681,7 @@ hf_config_load_stream (GKeyFile * kf, const gchar * group,
   static const gchar *const known[] = { "inputs", "input-names", "outputs",
     "input-timeout-ms", "degraded-loss-ratio", "degraded-jitter-ms",
     "revert-after-s", "failover", "merge", "merge-window-ms", "fallback",
-    NULL
+    "ladder", NULL
   };
   HfStreamConfig *sc;
   g_auto (GStrv) inputs = NULL;
@@ -596,7 +722,8 @@ hf_config_load_stream (GKeyFile * kf, const gchar * group,
   sc->input_names = g_new0 (gchar *, n_in + 1);
   sc->outputs = g_new0 (HfOutputSpec, n_out);
 
-  if (!hf_config_load_policy (kf, group, sc, error))
+  if (!hf_config_load_policy (kf, group, sc, error) ||
+      !hf_config_load_ladder (kf, group, sc, error))
     goto fail;
 
   names = g_key_file_get_string_list (kf, group, "input-names", &n_names, NULL);

@@ -74,8 +74,7 @@ hf_metrics_sample_v (GString * out, const gchar * name, gdouble value,
   else if (value == floor (value) && fabs (value) < 1e15)
     g_string_append_printf (out, "%" G_GINT64_FORMAT, (gint64) value);
   else                          /* 12 digits: readable, and plenty */
-    g_string_append (out, g_ascii_formatd (buf, sizeof (buf), "%.12g",
-            value));
+    g_string_append (out, g_ascii_formatd (buf, sizeof (buf), "%.12g", value));
   g_string_append_c (out, '\n');
 }
 
@@ -182,6 +181,116 @@ hf_fig_on_air (const HfInputSnapshot * in)
   return in->on_air ? 1 : 0;
 }
 
+static gdouble
+hf_fig_fec_recovered (const HfInputSnapshot * in)
+{
+  return in->stats.fec_recovered;
+}
+
+static gdouble
+hf_fig_fec_packets (const HfInputSnapshot * in)
+{
+  return in->stats.fec_packets;
+}
+
+static gdouble
+hf_fig_fec_overhead (const HfInputSnapshot * in)
+{
+  return in->stats.fec_overhead_ratio;
+}
+
+static gdouble
+hf_fig_rtx_requested (const HfInputSnapshot * in)
+{
+  return in->stats.rtx_requested;
+}
+
+static gdouble
+hf_fig_rtx_received (const HfInputSnapshot * in)
+{
+  return in->stats.rtx_received;
+}
+
+static gdouble
+hf_fig_residual_lost (const HfInputSnapshot * in)
+{
+  return in->stats.residual_lost;
+}
+
+static gdouble
+hf_fig_residual_loss_ratio (const HfInputSnapshot * in)
+{
+  return in->stats.residual_loss_ratio;
+}
+
+static gdouble
+hf_fig_target_bitrate (const HfInputSnapshot * in)
+{
+  return in->stats.target_bitrate_bps > 0 ?
+      (gdouble) in->stats.target_bitrate_bps : NAN;
+}
+
+static gdouble
+hf_fig_queue_delay (const HfInputSnapshot * in)
+{
+  return in->stats.queue_delay_ms / 1000.0;
+}
+
+/* A figure of every output of every stream; NAN: no sample (e.g. an RTP
+ * figure of an SRT output). */
+typedef gdouble (*HfOutputFigureFunc) (const HfOutputFigures * o);
+
+static void
+hf_metrics_outputs (GString * out, const HfStreamSnapshot * snaps, guint n,
+    const gchar * name, const gchar * type, const gchar * help,
+    HfOutputFigureFunc figure, gboolean skip_nan)
+{
+  guint s, i;
+
+  hf_metrics_family (out, name, type, help);
+  for (s = 0; s < n; s++) {
+    for (i = 0; i < snaps[s].outputs->len; i++) {
+      const HfOutputFigures *o = &g_array_index (snaps[s].outputs,
+          HfOutputFigures, i);
+      gdouble v = figure (o);
+
+      if (skip_nan && isnan (v))
+        continue;
+      HF_SAMPLE (out, name, v, "stream", snaps[s].name, "output", o->name);
+    }
+  }
+}
+
+static gdouble
+hf_ofig_rung (const HfOutputFigures * o)
+{
+  return o->rung;
+}
+
+static gdouble
+hf_ofig_rung_switches (const HfOutputFigures * o)
+{
+  return o->rung_switches;
+}
+
+static gdouble
+hf_ofig_rtx_sent (const HfOutputFigures * o)
+{
+  return o->kind == HF_OUTPUT_RTP ? (gdouble) o->rtx_sent : NAN;
+}
+
+static gdouble
+hf_ofig_fec_packets (const HfOutputFigures * o)
+{
+  return o->kind == HF_OUTPUT_RTP ? (gdouble) o->fec_packets : NAN;
+}
+
+static gdouble
+hf_ofig_fec_percent (const HfOutputFigures * o)
+{
+  return o->kind == HF_OUTPUT_RTP ? o->fec_percent : NAN;
+}
+
 static void
 hf_metrics_streams (GString * out, const HfStreamSnapshot * snaps, guint n)
 {
@@ -221,6 +330,36 @@ hf_metrics_streams (GString * out, const HfStreamSnapshot * snaps, guint n)
       hf_fig_age, TRUE);
   hf_metrics_inputs (out, snaps, n, "holdfast_input_on_air", "gauge",
       "1 for the input on air, else 0.", hf_fig_on_air, FALSE);
+  hf_metrics_inputs (out, snaps, n,
+      "holdfast_input_fec_recovered_packets_total", "counter",
+      "Media packets of the input rebuilt by FEC.", hf_fig_fec_recovered,
+      FALSE);
+  hf_metrics_inputs (out, snaps, n, "holdfast_input_fec_packets_total",
+      "counter", "FEC packets received on the input.", hf_fig_fec_packets,
+      FALSE);
+  hf_metrics_inputs (out, snaps, n, "holdfast_input_fec_overhead_ratio",
+      "gauge", "FEC packets per media packet over the last stats interval.",
+      hf_fig_fec_overhead, FALSE);
+  hf_metrics_inputs (out, snaps, n,
+      "holdfast_input_rtx_requested_packets_total", "counter",
+      "Packets the input asked the sender to retransmit (NACK).",
+      hf_fig_rtx_requested, FALSE);
+  hf_metrics_inputs (out, snaps, n,
+      "holdfast_input_rtx_received_packets_total", "counter",
+      "Retransmissions that arrived on the input.", hf_fig_rtx_received, FALSE);
+  hf_metrics_inputs (out, snaps, n,
+      "holdfast_input_residual_lost_packets_total", "counter",
+      "Packets still lost after FEC and retransmission.",
+      hf_fig_residual_lost, FALSE);
+  hf_metrics_inputs (out, snaps, n, "holdfast_input_residual_loss_ratio",
+      "gauge", "Share of packets lost after repair over the last stats "
+      "interval, 0..1.", hf_fig_residual_loss_ratio, FALSE);
+  hf_metrics_inputs (out, snaps, n, "holdfast_input_target_bitrate_bps",
+      "gauge", "Bitrate the pusher was last asked for (REMB/TMMBR), in bits "
+      "per second (absent when none).", hf_fig_target_bitrate, TRUE);
+  hf_metrics_inputs (out, snaps, n, "holdfast_input_queue_delay_seconds",
+      "gauge", "Estimated queueing delay on the input's link.",
+      hf_fig_queue_delay, FALSE);
 
   hf_metrics_family (out, "holdfast_input_health", "gauge",
       "The input's health: 1 for its current state, 0 for the others.");
@@ -337,6 +476,21 @@ hf_metrics_streams (GString * out, const HfStreamSnapshot * snaps, guint n)
           o->dropped_packets, "stream", snaps[s].name, "output", o->name);
     }
   }
+  hf_metrics_outputs (out, snaps, n, "holdfast_output_rung", "gauge",
+      "Rendition-ladder rung the output sends (0 is the top; the program "
+      "itself when the stream has no ladder).", hf_ofig_rung, FALSE);
+  hf_metrics_outputs (out, snaps, n, "holdfast_output_rung_switches_total",
+      "counter", "Rung changes of the output (at keyframes).",
+      hf_ofig_rung_switches, FALSE);
+  hf_metrics_outputs (out, snaps, n, "holdfast_output_rtx_sent_packets_total",
+      "counter", "Retransmissions (RFC 4588) sent on the RTP output.",
+      hf_ofig_rtx_sent, TRUE);
+  hf_metrics_outputs (out, snaps, n, "holdfast_output_fec_packets_total",
+      "counter", "FEC packets sent on the RTP output.", hf_ofig_fec_packets,
+      TRUE);
+  hf_metrics_outputs (out, snaps, n, "holdfast_output_fec_overhead_percent",
+      "gauge", "Current FEC overhead of the RTP output, in percent of the "
+      "media packets.", hf_ofig_fec_percent, TRUE);
 }
 
 static void
@@ -369,8 +523,7 @@ hf_metrics_alerts (GString * out, HfAlerts * alerts)
         hf_alert_severity_to_string (st.rule->severity), "state", "firing");
     HF_SAMPLE (out, "holdfast_alert_notifications_total", st.resolved_total,
         "alert", st.rule->name, "severity",
-        hf_alert_severity_to_string (st.rule->severity), "state",
-        "resolved");
+        hf_alert_severity_to_string (st.rule->severity), "state", "resolved");
   }
 }
 
@@ -451,8 +604,7 @@ hf_metrics_render (GString * out, const HfStreamSnapshot * snaps,
   HF_SAMPLE (out, "holdfast_streams", n_snaps, NULL);
   hf_metrics_family (out, "holdfast_http_requests_total", "counter",
       "HTTP requests answered by the API.");
-  HF_SAMPLE (out, "holdfast_http_requests_total", server->http_requests,
-      NULL);
+  HF_SAMPLE (out, "holdfast_http_requests_total", server->http_requests, NULL);
   hf_metrics_family (out, "holdfast_http_bad_requests_total", "counter",
       "HTTP requests refused as malformed.");
   HF_SAMPLE (out, "holdfast_http_bad_requests_total",
@@ -462,8 +614,7 @@ hf_metrics_render (GString * out, const HfStreamSnapshot * snaps,
   HF_SAMPLE (out, "holdfast_events_total", server->events_total, NULL);
   hf_metrics_family (out, "holdfast_event_stream_clients", "gauge",
       "Clients of the live event stream (GET /api/v1/events/stream).");
-  HF_SAMPLE (out, "holdfast_event_stream_clients", server->sse_clients,
-      NULL);
+  HF_SAMPLE (out, "holdfast_event_stream_clients", server->sse_clients, NULL);
   hf_metrics_family (out, "holdfast_event_stream_dropped_clients_total",
       "counter", "Event stream clients cut off for not reading (4 MB "
       "unsent).");

@@ -41,7 +41,14 @@ typedef struct
   gint latency_ms;
   gchar *passphrase;
   gchar *streamid;
+  /* RTP repair (`?fec=off|auto|N&rtx=on|off`): what hfrtpsink sends. */
+  HfFecMode fec_mode;           /* default off */
+  gint fec_percent;             /* HF_FEC_FIXED: overhead in percent */
+  gboolean rtx;                 /* default off */
 } HfOutputSpec;
+
+/* The most rungs a rendition ladder may have. */
+#define HF_LADDER_MAX_RUNGS 6
 
 typedef enum
 {
@@ -67,6 +74,10 @@ typedef struct
   gint merge_window_ms;         /* default 200 */
   HfFallbackKind fallback;      /* default builtin */
   gchar *fallback_path;         /* HF_FALLBACK_FILE only */
+  /* Rendition ladder (`ladder = 2500k,1200k,500k`): 0 rungs = none; else
+   * video bitrates in bits per second, strictly descending. */
+  guint n_rungs;
+  guint64 ladder_bps[HF_LADDER_MAX_RUNGS];
 } HfStreamConfig;
 
 typedef struct _HfWebhookConfig HfWebhookConfig;
@@ -138,6 +149,10 @@ void hf_stream_free (HfStream * stream);
 const gchar *hf_stream_get_name (HfStream * stream);
 /* Once a second: refreshes input figures. */
 void hf_stream_tick (HfStream * stream, gint64 now_us);
+/* Every HF_STREAM_OUTPUT_TICK_MS: each output samples its link and, with a
+ * ladder, decides its rung. */
+#define HF_STREAM_OUTPUT_TICK_MS 200
+void hf_stream_tick_outputs (HfStream * stream, gint64 now_us);
 /* (transfer full) the stream's figures as the API serves them. */
 JsonNode *hf_stream_to_json (HfStream * stream, gint64 now_us);
 /* An operator's switch (POST /api/v1/streams/NAME/switch): @input names
@@ -368,6 +383,16 @@ typedef struct
   guint64 bytes_sent;
   guint64 packets_sent;
   guint64 dropped_packets;
+  /* Rendition ladder: the rung sent now (0 is the top, or the program
+   * itself when the stream has no ladder), its bitrate (0: the program's,
+   * unknown) and the switches so far. */
+  guint rung;
+  guint64 rung_bitrate_bps;
+  guint64 rung_switches;
+  /* RTP outputs: repair sent (from hfrtpsink's stats). */
+  guint64 rtx_sent;
+  guint64 fec_packets;
+  gdouble fec_percent;
 } HfOutputFigures;
 
 

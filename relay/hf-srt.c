@@ -452,3 +452,35 @@ hf_srt_output_get_stats (HfSrtOutput * out, HfSrtStats * stats)
   *stats = out->stats;
   g_mutex_unlock (&out->peers_lock);
 }
+
+void
+hf_srt_output_sample_link (HfSrtOutput * out, HfSrtLinkSample * sample)
+{
+  guint i;
+
+  sample->connections = 0;
+  sample->loss_ratio = -1;
+  sample->send_buffer_ms = -1;
+  sample->bandwidth_bps = 0;
+  sample->rtt_ms = -1;
+  g_mutex_lock (&out->peers_lock);
+  for (i = 0; i < out->peers->len; i++) {
+    HfSrtPeer *peer = g_ptr_array_index (out->peers, i);
+    SRT_TRACEBSTATS perf;
+    guint64 bw;
+
+    if (peer->pending || srt_bstats (peer->sock, &perf, 1) < 0)
+      continue;
+    sample->connections++;
+    if (perf.pktSent > 0)
+      sample->loss_ratio = MAX (sample->loss_ratio,
+          (gdouble) perf.pktSndLoss / (gdouble) perf.pktSent);
+    sample->send_buffer_ms = MAX (sample->send_buffer_ms,
+        (gdouble) perf.msSndBuf);
+    bw = perf.mbpsBandwidth > 0 ? (guint64) (perf.mbpsBandwidth * 1e6) : 0;
+    if (bw > 0 && (sample->bandwidth_bps == 0 || bw < sample->bandwidth_bps))
+      sample->bandwidth_bps = bw;
+    sample->rtt_ms = MAX (sample->rtt_ms, perf.msRTT);
+  }
+  g_mutex_unlock (&out->peers_lock);
+}

@@ -54,5 +54,21 @@ void hf_srt_output_send (HfSrtOutput * out, const guint8 * data, gsize size,
     GBytes * gop);
 void hf_srt_output_get_stats (HfSrtOutput * out, HfSrtStats * stats);
 
+/* What the output's links did since the previous sample, from libsrt's
+ * per-connection statistics; over several connections, the worst. */
+typedef struct
+{
+  guint connections;            /* sampled */
+  gdouble loss_ratio;           /* packets reported lost / sent; < 0: none
+                                 * sent */
+  gdouble send_buffer_ms;       /* unacknowledged data waiting; < 0: none */
+  guint64 bandwidth_bps;        /* libsrt's link estimate; 0: unknown */
+  gdouble rtt_ms;               /* < 0: unknown */
+} HfSrtLinkSample;
+
+/* Samples (and restarts) the interval figures of every connection: one
+ * caller only (the output's rung choice, control thread). */
+void hf_srt_output_sample_link (HfSrtOutput * out, HfSrtLinkSample * sample);
+
 G_END_DECLS
 #endif

@@ -98,9 +98,14 @@ struct _HfStream
   gchar *program_error;
   GMainContext *context;
 
-  GMutex fanout_lock;           /* guards gop and ts_* */
+  GMutex fanout_lock;           /* guards gop, rung_gop and ts_* */
   HfTsGop gop;
   guint64 ts_bytes;
+  /* Rendition ladder (config->n_rungs > 0): the encoding branches of the
+   * current program (program_lock), and each rung's TS cache (fanout_lock):
+   * with a ladder, outputs are fed from the rungs, not the program. */
+  HfLadder *ladder;
+  HfTsGop rung_gop[HF_LADDER_MAX_RUNGS];
 
   gint64 started_us;
 
@@ -399,12 +404,18 @@ hf_stream_ticker (gpointer user_data)
       next = now_us;            /* overslept (a loaded machine): no burst */
     if (++n % HF_STREAM_COUNTERS_EVERY == 0) {
       for (i = 0; i < stream->inputs->len; i++) {
+        HfInput *input = g_ptr_array_index (stream->inputs, i);
         HfInputStats st;
+        guint64 lost;
 
-        hf_input_get_stats (g_ptr_array_index (stream->inputs, i), now_us,
-            &st);
-        hf_switch_counters (stream->sw, i, now_us, st.packets,
-            st.packets_lost, st.jitter_ms);
+        hf_input_get_stats (input, now_us, &st);
+        /* A link that repairs itself (FEC arriving, or RTX asked for) is
+         * judged by what the repair leaves: 5 % loss that FEC and RTX
+         * make whole is no reason to leave an input. */
+        lost = st.fec_packets > 0 || hf_input_get_spec (input)->rtx ?
+            st.residual_lost : st.packets_lost;
+        hf_switch_counters (stream->sw, i, now_us, st.packets, lost,
+            st.jitter_ms);
       }
     }
     hf_switch_tick (stream->sw, now_us, hf_stream_out_now (stream));
@@ -466,8 +477,7 @@ hf_stream_slate_worker (gpointer user_data)
     GST_INFO ("stream %s: slate ready: %dx%d at %d/%d, audio %s, %"
         G_GINT64_FORMAT " ms to encode", stream->config->name, want.width,
         want.height, want.fps_n, want.fps_d,
-        want.audio_codec ? want.audio_codec : "none",
-        stream->slate_encode_ms);
+        want.audio_codec ? want.audio_codec : "none", stream->slate_encode_ms);
     /* Lock order: the switch's lock is taken before slate_lock, never
      * after. */
     hf_slate_ref (slate);
@@ -506,7 +516,8 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
       stream->config->name, map.size);
 
   g_mutex_lock (&stream->fanout_lock);
-  for (i = 0; i < stream->outputs->len; i++)
+  /* With a ladder the outputs take the rungs (hf_stream_on_rung_ts). */
+  for (i = 0; i < stream->outputs->len && !stream->config->n_rungs; i++)
     wants |= hf_output_wants_gop (g_ptr_array_index (stream->outputs, i));
   /* The snapshot is taken before this buffer joins the cache: a new viewer
    * gets the GOP so far, then this buffer, and nothing twice.  (Before the
@@ -525,7 +536,7 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
     hf_ts_gop_push (&stream->gop, map.data, map.size);
   }
   stream->ts_bytes += map.size;
-  for (i = 0; i < stream->outputs->len; i++)
+  for (i = 0; i < stream->outputs->len && !stream->config->n_rungs; i++)
     hf_output_send (g_ptr_array_index (stream->outputs, i), data, map.size,
         gop);
   g_mutex_unlock (&stream->fanout_lock);
@@ -536,6 +547,52 @@ hf_stream_on_ts (GstAppSink * sink, gpointer user_data)
   gst_buffer_unmap (buf, &map);
   gst_sample_unref (sample);
   return GST_FLOW_OK;
+}
+
+/* Rung @rung's streaming thread: TS of one rung of the ladder.  Each
+ * output takes it if that is its rung, or from the rung's keyframe if it
+ * is switching to it. */
+static void
+hf_stream_on_rung_ts (guint rung, const guint8 * data, gsize size,
+    gpointer user_data)
+{
+  HfStream *stream = user_data;
+  HfTsGop *g = &stream->rung_gop[rung];
+  GBytes *gop = NULL;
+  gboolean wants = FALSE;
+  guint8 *copy = NULL;
+  guint8 psi[2 * HF_TS_PACKET];
+  gsize psi_size = 0;
+  guint i;
+
+  g_mutex_lock (&stream->fanout_lock);
+  for (i = 0; i < stream->outputs->len; i++) {
+    HfOutput *out = g_ptr_array_index (stream->outputs, i);
+
+    wants |= hf_output_get_rung (out) == rung && hf_output_wants_gop (out);
+  }
+  if (wants)
+    gop = hf_ts_gop_snapshot (g);
+  g->psi_version = g_atomic_int_get (&stream->psi_version);
+  if (hf_ts_gop_needs_rewrite (g, data, size)) {
+    copy = g_memdup2 (data, size);
+    hf_ts_gop_push_rewrite (g, copy, size);
+    data = copy;
+  } else {
+    hf_ts_gop_push (g, data, size);
+  }
+  if (g->have_pat && g->have_pmt) {
+    memcpy (psi, g->pat, HF_TS_PACKET);
+    memcpy (psi + HF_TS_PACKET, g->pmt, HF_TS_PACKET);
+    psi_size = sizeof (psi);
+  }
+  for (i = 0; i < stream->outputs->len; i++)
+    hf_output_send_rung (g_ptr_array_index (stream->outputs, i), rung, data,
+        size, gop, psi, psi_size, g->video_pid);
+  g_mutex_unlock (&stream->fanout_lock);
+  if (gop)
+    g_bytes_unref (gop);
+  g_free (copy);
 }
 
 HfStream *
@@ -565,6 +622,8 @@ hf_stream_new (const HfStreamConfig * config, HfEvents * events)
   stream->failovers = g_array_new (FALSE, TRUE, sizeof (HfFailoverCount));
   hf_slate_format_init (&stream->slate_wanted);
   hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
+  for (i = 0; i < config->n_rungs; i++)
+    hf_ts_gop_init (&stream->rung_gop[i], HF_STREAM_MAX_GOP_BYTES);
   if (config->merge) {
     /* Copies of one RTP stream over several networks: one input, whose
      * packets are merged (first copy wins) before the jitter buffer. */
@@ -602,6 +661,26 @@ hf_stream_get_name (HfStream * stream)
 static gboolean hf_stream_program_bus_cb (GstBus * bus, GstMessage * msg,
     gpointer user_data);
 
+/* @src ! @tee ! @mux: a tee's request pad to the mux's request pad
+ * (gst_element_link () cannot pair two request templates). */
+static gboolean
+hf_stream_link_tee (GstElement * src, GstElement * tee, GstElement * mux)
+{
+  GstPad *tpad, *mpad;
+  gboolean ok;
+
+  if (!gst_element_link (src, tee))
+    return FALSE;
+  tpad = gst_element_request_pad_simple (tee, "src_%u");
+  mpad = gst_element_request_pad_simple (mux, "sink_%d");
+  ok = tpad && mpad && gst_pad_link (tpad, mpad) == GST_PAD_LINK_OK;
+  if (tpad)
+    gst_object_unref (tpad);
+  if (mpad)
+    gst_object_unref (mpad);
+  return ok;
+}
+
 /* Streaming thread of the input being taken, program_lock held.  Builds and
  * starts the program pipeline. */
 static gboolean
@@ -609,6 +688,8 @@ hf_stream_build_program_locked (HfStream * stream, gboolean with_audio,
     GError ** error)
 {
   GstElement *mux, *sink, *program, *vsrc, *asrc = NULL;
+  GstElement *vtee = NULL, *atee = NULL;
+  HfLadder *ladder = NULL;
   GstAppSinkCallbacks cb = { 0 };
   GstBus *bus;
   GSource *watch;
@@ -647,13 +728,33 @@ hf_stream_build_program_locked (HfStream * stream, gboolean with_audio,
   gst_bin_add_many (GST_BIN (program), vsrc, mux, sink, NULL);
   if (asrc)
     gst_bin_add (GST_BIN (program), asrc);
-  if (!gst_element_link (vsrc, mux) ||
-      (asrc && !gst_element_link (asrc, mux)) ||
+  if (stream->config->n_rungs > 0) {
+    /* The ladder's branches take the program's units from tees. */
+    vtee = gst_element_factory_make ("tee", "video-tee");
+    gst_bin_add (GST_BIN (program), vtee);
+    if (asrc) {
+      atee = gst_element_factory_make ("tee", "audio-tee");
+      gst_bin_add (GST_BIN (program), atee);
+    }
+  }
+  if ((vtee ? !hf_stream_link_tee (vsrc, vtee, mux) :
+          !gst_element_link (vsrc, mux)) ||
+      (asrc && (atee ? !hf_stream_link_tee (asrc, atee, mux) :
+              !gst_element_link (asrc, mux))) ||
       !gst_element_link (mux, sink)) {
     g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
         "cannot link the program mux");
     gst_object_unref (program);
     return FALSE;
+  }
+  if (vtee) {
+    ladder = hf_ladder_build (GST_BIN (program), vtee, atee,
+        stream->config->ladder_bps, stream->config->n_rungs,
+        hf_stream_on_rung_ts, stream, error);
+    if (!ladder) {
+      gst_object_unref (program);
+      return FALSE;
+    }
   }
 
   /* The program runs on the system clock with a base time fixed here, so
@@ -677,9 +778,12 @@ hf_stream_build_program_locked (HfStream * stream, gboolean with_audio,
     g_source_unref (watch);
     gst_element_set_state (program, GST_STATE_NULL);
     gst_object_unref (program);
+    if (ladder)
+      hf_ladder_free (ladder);
     return FALSE;
   }
   stream->program = program;
+  stream->ladder = ladder;
   stream->vsrc = vsrc;
   stream->asrc = asrc;
   stream->program_watch = watch;
@@ -700,6 +804,7 @@ hf_stream_drop_program_locked (HfStream * stream)
 {
   GstElement *program = stream->program;
   GSource *watch = stream->program_watch;
+  guint i;
 
   stream->program = stream->vsrc = stream->asrc = NULL;
   stream->program_watch = NULL;
@@ -712,9 +817,18 @@ hf_stream_drop_program_locked (HfStream * stream)
     gst_element_set_state (program, GST_STATE_NULL);
     gst_object_unref (program);
   }
+  /* The rungs' appsinks are stopped: nothing calls the ladder now. */
+  if (stream->ladder) {
+    hf_ladder_free (stream->ladder);
+    stream->ladder = NULL;
+  }
   g_mutex_lock (&stream->fanout_lock);
   hf_ts_gop_clear (&stream->gop);
   hf_ts_gop_init (&stream->gop, HF_STREAM_MAX_GOP_BYTES);
+  for (i = 0; i < stream->config->n_rungs; i++) {
+    hf_ts_gop_clear (&stream->rung_gop[i]);
+    hf_ts_gop_init (&stream->rung_gop[i], HF_STREAM_MAX_GOP_BYTES);
+  }
   g_mutex_unlock (&stream->fanout_lock);
 }
 
@@ -811,6 +925,25 @@ hf_stream_start (HfStream * stream, GError ** error)
   guint i;
 
   stream->started_us = g_get_monotonic_time ();
+  if (stream->config->n_rungs > 0) {
+    static const gchar *const needed[] = { "avdec_h264", "x264enc",
+      "h264parse", "tee", "queue", NULL
+    };
+    guint k;
+
+    /* Refused now, not at every keyframe once the stream is live. */
+    for (k = 0; needed[k]; k++) {
+      GstElementFactory *f = gst_element_factory_find (needed[k]);
+
+      if (!f) {
+        g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
+            "stream %s: the ladder needs the %s element (is its GStreamer "
+            "plugin installed?)", stream->config->name, needed[k]);
+        return FALSE;
+      }
+      gst_object_unref (f);
+    }
+  }
   stream->context = g_main_context_ref_thread_default ();
   stream->clock = gst_system_clock_obtain ();
   stream->base_time = gst_clock_get_time (stream->clock);
@@ -820,6 +953,9 @@ hf_stream_start (HfStream * stream, GError ** error)
 
     if (!out)
       goto fail_output;
+    if (stream->config->n_rungs > 0)
+      hf_output_set_ladder (out, stream->config->ladder_bps,
+          stream->config->n_rungs, stream->started_us);
     g_mutex_lock (&stream->fanout_lock);
     g_ptr_array_add (stream->outputs, out);
     g_mutex_unlock (&stream->fanout_lock);
@@ -895,6 +1031,8 @@ hf_stream_stop (HfStream * stream)
 void
 hf_stream_free (HfStream * stream)
 {
+  guint i;
+
   if (!stream)
     return;
   hf_stream_stop (stream);
@@ -902,6 +1040,8 @@ hf_stream_free (HfStream * stream)
   g_ptr_array_unref (stream->outputs);
   hf_switch_free (stream->sw);
   hf_ts_gop_clear (&stream->gop);
+  for (i = 0; i < stream->config->n_rungs; i++)
+    hf_ts_gop_clear (&stream->rung_gop[i]);
   g_mutex_clear (&stream->fanout_lock);
   g_mutex_clear (&stream->program_lock);
   g_mutex_clear (&stream->ticker_lock);
@@ -962,6 +1102,30 @@ hf_stream_tick (HfStream * stream, gint64 now_us)
   hf_stream_record_history (stream, now_us);
 }
 
+void
+hf_stream_tick_outputs (HfStream * stream, gint64 now_us)
+{
+  guint i;
+
+  /* The outputs array changes only on this thread (start, stop). */
+  for (i = 0; i < stream->outputs->len; i++) {
+    HfOutput *out = g_ptr_array_index (stream->outputs, i);
+    const gchar *why = NULL;
+    guint from, to;
+
+    if (hf_output_tick (out, now_us, &from, &to, &why)) {
+      g_autofree gchar *f = g_strdup_printf ("%" G_GUINT64_FORMAT "k",
+          stream->config->ladder_bps[from] / 1000);
+      g_autofree gchar *t = g_strdup_printf ("%" G_GUINT64_FORMAT "k",
+          stream->config->ladder_bps[to] / 1000);
+
+      /* The decision; the output takes the rung at its next keyframe. */
+      hf_events_add (stream->events, stream->config->name, "rung_change",
+          hf_output_get_name (out), f, t, why, now_us, g_get_real_time ());
+    }
+  }
+}
+
 static void
 hf_json_add_int (JsonBuilder * b, const gchar * name, gint64 v)
 {
@@ -1019,6 +1183,32 @@ hf_stream_add_input_json (HfStream * stream, HfInput * input, gint on_air,
   hf_json_add_int (b, "malformed_packets", st.malformed_packets);
   hf_json_add_int (b, "restarts", st.restarts);
   hf_json_add_int (b, "frames", st.access_units);
+  /* RTP repair and rate control: what the link lost, what FEC and RTX
+   * brought back, and what the pusher was asked to send. */
+  hf_json_add_int (b, "fec_recovered", st.fec_recovered);
+  hf_json_add_int (b, "fec_packets", st.fec_packets);
+  hf_json_add_double (b, "fec_overhead_ratio", st.fec_overhead_ratio);
+  hf_json_add_int (b, "rtx_requested", st.rtx_requested);
+  hf_json_add_int (b, "rtx_received", st.rtx_received);
+  hf_json_add_int (b, "residual_lost", st.residual_lost);
+  hf_json_add_double (b, "residual_loss_ratio", st.residual_loss_ratio);
+  json_builder_set_member_name (b, "target_bitrate_bps");
+  if (st.target_bitrate_bps > 0)
+    json_builder_add_int_value (b, st.target_bitrate_bps);
+  else
+    json_builder_add_null_value (b);
+  hf_json_add_double (b, "queue_delay_ms", st.queue_delay_ms);
+  json_builder_set_member_name (b, "fec");
+  if (spec->fec_mode == HF_FEC_FIXED) {
+    g_autofree gchar *pct = g_strdup_printf ("%d", spec->fec_percent);
+
+    json_builder_add_string_value (b, pct);
+  } else {
+    json_builder_add_string_value (b,
+        spec->fec_mode == HF_FEC_AUTO ? "auto" : "off");
+  }
+  json_builder_set_member_name (b, "rtx");
+  json_builder_add_boolean_value (b, spec->rtx);
   if (stream->config->merge) {
     guint p, n = hf_input_get_n_paths (input);
 
@@ -1083,8 +1273,7 @@ hf_stream_add_slate_json (HfStream * stream, JsonBuilder * b)
 
     hf_json_add_int (b, "width", f->width);
     hf_json_add_int (b, "height", f->height);
-    hf_json_add_double (b, "fps", f->fps_d ? (gdouble) f->fps_n / f->fps_d :
-        0);
+    hf_json_add_double (b, "fps", f->fps_d ? (gdouble) f->fps_n / f->fps_d : 0);
     json_builder_set_member_name (b, "audio");
     if (f->audio_codec)
       json_builder_add_string_value (b, f->audio_codec);
@@ -1371,8 +1560,7 @@ hf_stream_history_to_json (HfStream * stream)
       json_builder_set_member_name (b, "name");
       json_builder_add_string_value (b, hf_stream_source_name (stream, i));
       json_builder_set_member_name (b, "health");
-      json_builder_add_string_value (b,
-          hf_health_state_to_string (hi->health));
+      json_builder_add_string_value (b, hf_health_state_to_string (hi->health));
       hf_json_add_double (b, "loss_ratio", hi->loss_ratio);
       hf_json_add_double (b, "jitter_ms", hi->jitter_ms);
       hf_json_add_int (b, "bitrate_bps", hi->bitrate_bps);

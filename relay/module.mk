@@ -1,7 +1,8 @@
 RELAY_SRCS := relay/hf-config.c relay/hf-tsgop.c relay/hf-srt.c \
               relay/hf-output.c relay/hf-stream.c relay/hf-api.c \
               relay/hf-events.c relay/hf-programmux.c \
-              relay/hf-alerts.c relay/hf-webhook.c relay/hf-metrics.c
+              relay/hf-alerts.c relay/hf-webhook.c relay/hf-metrics.c \
+              relay/hf-ladder.c
 RELAY_OBJS := $(RELAY_SRCS:%.c=$(B)/%.o)
 
 $(B)/libhf-relay.a: $(RELAY_OBJS)

@@ -9,6 +9,8 @@
  * it) and the API (which serves it); it outlives both.
  */
 #include "relay/hf-relay.h"
+#include "ingest/hf-fec.h"
+#include "abr/hf-abr.h"
 
 #include <glib-unix.h>
 #include <locale.h>
@@ -70,6 +72,19 @@ hf_main_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Control thread: the outputs' link figures and rung choice. */
+static gboolean
+hf_main_tick_outputs (gpointer user_data)
+{
+  HfDaemon *d = user_data;
+  gint64 now = g_get_monotonic_time ();
+  guint i;
+
+  for (i = 0; i < d->streams->len; i++)
+    hf_stream_tick_outputs (g_ptr_array_index (d->streams, i), now);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 hf_main_alerts (gpointer user_data)
 {
@@ -88,7 +103,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (HfConfig) config = NULL;
   HfDaemon d = { 0 };
-  guint i, tick, alerts;
+  guint i, tick, alerts, out_tick;
   GOptionEntry entries[] = {
     {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
         "Config file (INI)", "FILE"},
@@ -117,6 +132,12 @@ main (int argc, char **argv)
    * registered now, before any stream builds a pipeline with them. */
   if (!hf_failover_register_elements ()) {
     g_printerr ("holdfast: cannot register the failover elements\n");
+    return 1;
+  }
+  /* The RTP outputs send through "hfrtpsink", which needs the FEC
+   * encoder; the RTP inputs decode FEC with "hffecdec". */
+  if (!hf_fec_register_elements () || !hf_abr_register_elements ()) {
+    g_printerr ("holdfast: cannot register the FEC and ABR elements\n");
     return 1;
   }
 
@@ -171,8 +192,10 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, hf_main_on_signal, &d);
   tick = g_timeout_add (1000, hf_main_tick, &d);
   alerts = g_timeout_add (HF_MAIN_ALERTS_MS, hf_main_alerts, &d);
+  out_tick = g_timeout_add (HF_STREAM_OUTPUT_TICK_MS, hf_main_tick_outputs, &d);
   g_main_loop_run (d.loop);
 
+  g_source_remove (out_tick);
   g_source_remove (tick);
   g_source_remove (alerts);
   hf_main_cleanup (&d);

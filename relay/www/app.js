@@ -495,9 +495,24 @@
     c.outputs.replaceChildren(el('span', null, 'Outputs'),
       ...(outs.length ? outs.map((o) => el('span', { 'data-testid': 'output',
         'data-output': str(o.name) }, str(o.name) + ' ', el('b', null, str(o.viewers)),
-      ' viewers \u00b7 ' + str(o.kind) + ' ' + str(o.url))) : ['-']));
+      ' viewers \u00b7 ' + str(o.kind) + ' ' + str(o.url) + outputExtra(o))) : ['-']));
     c.tbody.replaceChildren(...arr(s.inputs).filter(Boolean).map((i) => inputRow(s, i)));
     drawCharts(c, s);
+  }
+
+  // The rung an output sends (with a ladder) and what its RTP repair sent.
+  function outputExtra(o) {
+    let t = '';
+    if (num(o.rung_bitrate_bps) !== null) {
+      t += ' \u00b7 rung ' + str(o.rung) + ' (' +
+        (o.rung_bitrate_bps / 1e6).toFixed(2) + ' Mb/s, ' +
+        str(o.rung_switches) + ' switches)';
+    }
+    if (o.kind === 'rtp' && num(o.rtx_sent) !== null) {
+      t += ' \u00b7 rtx ' + str(o.rtx_sent) + ' \u00b7 fec ' +
+        fix(o.fec_overhead_percent, 0, ' %');
+    }
+    return t;
   }
 
   function inputRow(s, i) {

@@ -100,8 +100,7 @@ GST_START_TEST (test_each_family_is_announced_once_with_its_samples_after)
       g_auto (GStrv) w = g_strsplit (lines[i], " ", 4);
 
       fail_unless (g_strv_length (w) == 4, "HELP without text: %s", lines[i]);
-      fail_if (g_hash_table_contains (seen, w[2]), "%s announced twice",
-          w[2]);
+      fail_if (g_hash_table_contains (seen, w[2]), "%s announced twice", w[2]);
       g_hash_table_add (seen, g_strdup (w[2]));
       g_free (current);
       current = g_strdup (w[2]);
@@ -128,8 +127,7 @@ GST_START_TEST (test_each_family_is_announced_once_with_its_samples_after)
       g_autofree gchar *name = hf_test_sample_name (lines[i]);
 
       fail_if (lines[i][0] == '#', "stray comment: %s", lines[i]);
-      fail_unless (current != NULL, "sample before any family: %s",
-          lines[i]);
+      fail_unless (current != NULL, "sample before any family: %s", lines[i]);
       fail_unless_equals_string (name, current);
     }
   }
@@ -166,6 +164,79 @@ GST_START_TEST (test_values_are_in_base_units)
           "holdfast_input_rtt_seconds{stream=\"main\",input=\"backup\"}"));
   fail_if (strstr (text,
           "holdfast_input_last_packet_age_seconds{stream=\"main\",input=\"backup\"}"));
+  hf_stream_snapshot_clear (&snap);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_repair_rate_and_rung_figures)
+{
+  HfStreamSnapshot snap;
+  HfInputSnapshot *in;
+  HfOutputFigures rtp = { 0 };
+  g_autofree gchar *text = NULL;
+
+  hf_test_snapshot (&snap, "primary", 0);
+  in = &g_array_index (snap.inputs, HfInputSnapshot, 0);
+  in->stats.fec_recovered = 12;
+  in->stats.fec_packets = 300;
+  in->stats.fec_overhead_ratio = 0.1;
+  in->stats.rtx_requested = 40;
+  in->stats.rtx_received = 38;
+  in->stats.residual_lost = 2;
+  in->stats.residual_loss_ratio = 0.001;
+  in->stats.target_bitrate_bps = 1500000;
+  in->stats.queue_delay_ms = 35;
+  rtp.name = "edge";
+  rtp.kind = HF_OUTPUT_RTP;
+  rtp.rung = 2;
+  rtp.rung_bitrate_bps = 500000;
+  rtp.rung_switches = 3;
+  rtp.rtx_sent = 17;
+  rtp.fec_packets = 90;
+  rtp.fec_percent = 12.5;
+  g_array_append_val (snap.outputs, rtp);
+  text = hf_test_render (&snap, NULL);
+
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_fec_recovered_packets_total{stream=\"main\",input=\"primary\"} 12"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_fec_packets_total{stream=\"main\",input=\"primary\"} 300"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_fec_overhead_ratio{stream=\"main\",input=\"primary\"} 0.1"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_rtx_requested_packets_total{stream=\"main\",input=\"primary\"} 40"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_rtx_received_packets_total{stream=\"main\",input=\"primary\"} 38"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_residual_lost_packets_total{stream=\"main\",input=\"primary\"} 2"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_residual_loss_ratio{stream=\"main\",input=\"primary\"} 0.001"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_target_bitrate_bps{stream=\"main\",input=\"primary\"} 1500000"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_input_queue_delay_seconds{stream=\"main\",input=\"primary\"} 0.035"));
+  /* No target sent to the backup's pusher: absent, not 0. */
+  fail_if (strstr (text,
+          "holdfast_input_target_bitrate_bps{stream=\"main\",input=\"backup\"}"));
+
+  fail_unless (hf_test_has_line (text,
+          "holdfast_output_rung{stream=\"main\",output=\"out0\"} 0"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_output_rung{stream=\"main\",output=\"edge\"} 2"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_output_rung_switches_total{stream=\"main\",output=\"edge\"} 3"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_output_rtx_sent_packets_total{stream=\"main\",output=\"edge\"} 17"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_output_fec_packets_total{stream=\"main\",output=\"edge\"} 90"));
+  fail_unless (hf_test_has_line (text,
+          "holdfast_output_fec_overhead_percent{stream=\"main\",output=\"edge\"} 12.5"));
+  /* RTP repair figures only for RTP outputs. */
+  fail_if (strstr (text,
+          "holdfast_output_rtx_sent_packets_total{stream=\"main\",output=\"out0\"}"));
+  fail_if (strstr (text,
+          "holdfast_output_fec_overhead_percent{stream=\"main\",output=\"out0\"}"));
   hf_stream_snapshot_clear (&snap);
 }
 
@@ -284,8 +355,10 @@ hf_metrics_suite (void)
   TCase *tc = tcase_create ("general");
 
   suite_add_tcase (s, tc);
-  tcase_add_test (tc, test_each_family_is_announced_once_with_its_samples_after);
+  tcase_add_test (tc,
+      test_each_family_is_announced_once_with_its_samples_after);
   tcase_add_test (tc, test_values_are_in_base_units);
+  tcase_add_test (tc, test_repair_rate_and_rung_figures);
   tcase_add_test (tc, test_health_is_one_sample_per_state_with_one_set);
   tcase_add_test (tc, test_slate_on_air_shows_no_input_on_air);
   tcase_add_test (tc, test_failovers_carry_from_to_and_reason);
