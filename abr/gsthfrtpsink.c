@@ -18,8 +18,24 @@
  *
  * "stats": packets-sent and bytes-sent count every packet that leaves the
  * RTP socket (media, RTX and FEC); rtx-requested counts the sequence
- * numbers receivers NACKed; rtx-sent is rtprtxsend's count of
+ * numbers receivers NACKed; rtx-dropped those of them not passed on to
+ * rtprtxsend (asked again within HF_RTP_SINK_RTX_REPEAT_US, or over the
+ * retransmission budget); rtx-sent is rtprtxsend's count of
  * retransmissions; fec-packets hffecenc's parity packets.
+ *
+ * Feedback is trusted only as far as it costs nothing to check: datagrams
+ * whose source address is not the host we send to (any port) are refused
+ * and counted in bad-feedback-packets.  That does not stop a spoofed
+ * source, so retransmissions are bounded too: each sequence number at
+ * most once per HF_RTP_SINK_RTX_REPEAT_US, and all of them by a token
+ * bucket that earns HF_RTP_SINK_RTX_SHARE of a token per media packet and
+ * holds at most that share of the last second's media packets plus
+ * HF_RTP_SINK_RTX_BURST (rtprtxsend 1.22 has no limit of its own).  A
+ * REMB or TMMBR value counts for HF_RTP_SINK_RATE_TTL_US after it came.
+ *
+ * With hffecenc in the chain a leaky queue sits in front of the RTP
+ * udpsink: hffecenc pushes a stalled block's parity from the system
+ * clock's thread, which must never wait in udpsink's sync.
  *
  * Threads: the application's thread sets properties and changes state.
  * The upstream streaming thread enters the sink probe (learns the media
@@ -32,7 +48,10 @@
 #include "abr/hf-abr.h"
 #include "ingest/hf-fec.h"
 
+#include <string.h>
+
 #include <gio/gio.h>
+#include <gst/net/gstnetaddressmeta.h>
 #include <gst/rtp/gstrtpbuffer.h>
 
 GST_DEBUG_CATEGORY_STATIC (hf_rtp_sink_debug);
@@ -50,6 +69,23 @@ GST_DEBUG_CATEGORY_STATIC (hf_rtp_sink_debug);
 /* Weight of a new receiver report in the smoothed loss that drives
  * fec=auto: an RR comes every second or so, so a few reports settle it. */
 #define HF_RTP_SINK_LOSS_WEIGHT 0.3
+/* Retransmission limits against NACK floods (see the top of the file):
+ * a sequence number is resent at most once per 30 ms (a receiver's NACK
+ * retries come a retry timeout apart, 40 ms and more for ours: a longer
+ * window ate the retries of a 40 ms round trip and left 2-3x the residual
+ * loss at 10 % loss), and in all at most 25 % of the media packets of the
+ * last second plus a burst of 50. */
+#define HF_RTP_SINK_RTX_REPEAT_US (30 * 1000)
+#define HF_RTP_SINK_RTX_TABLE 1024
+#define HF_RTP_SINK_RTX_SHARE 0.25
+#define HF_RTP_SINK_RTX_BURST 50.0
+/* How long a REMB or TMMBR value holds: receivers repeat theirs about
+ * every second, so a value not repeated for 2 s is stale. */
+#define HF_RTP_SINK_RATE_TTL_US (2 * G_USEC_PER_SEC)
+/* Queue in front of the RTP udpsink when hffecenc is there.  With
+ * sync=TRUE it holds what waits for its running time, about the
+ * pipeline's latency (hf-push: well under this; measured no leak). */
+#define HF_RTP_SINK_QUEUE_NS (200 * GST_MSECOND)
 
 typedef struct
 {
@@ -71,6 +107,7 @@ typedef struct
   gint fec_fixed;               /* -1: auto; else percent (0: no hffecenc) */
   GstElement *rtxsend;          /* NULL with rtx=false */
   GstElement *fecenc;           /* NULL with fec-mode=off */
+  GstElement *queue;            /* NULL with fec-mode=off */
   GstElement *rtp_sink;
   GstElement *rtcp_sink;
   GstElement *fb_src[2];
@@ -84,9 +121,22 @@ typedef struct
   gint protected_pt;            /* what hffecenc was told, -1 none */
 
   GMutex stats_lock;            /* guards the fields below */
+  GInetAddress *dest_addr;      /* (owned) the host we send to, from READY
+                                 * to NULL: feedback from elsewhere is
+                                 * refused */
   guint64 packets_sent;
   guint64 bytes_sent;
   guint64 rtx_requested;
+  guint64 rtx_dropped;
+  /* Retransmission limits: per sequence number (seq + 1, 0 unused; the
+   * time it was last passed on, monotonic us) and the token bucket, fed
+   * by the media packets counted per second. */
+  guint32 rtx_seq[HF_RTP_SINK_RTX_TABLE];
+  gint64 rtx_time[HF_RTP_SINK_RTX_TABLE];
+  gdouble rtx_tokens;
+  gint64 media_second_start;
+  guint64 media_this_second;
+  guint64 media_last_second;
   guint64 feedback_packets;
   guint64 bad_feedback_packets;
   gdouble rr_fraction_lost;
@@ -95,6 +145,8 @@ typedef struct
   guint fec_percent;
   guint64 remb_bps;
   guint64 tmmbr_bps;
+  gint64 remb_time;             /* when remb_bps / tmmbr_bps came */
+  gint64 tmmbr_time;
 } GstHfRtpSink;
 
 typedef struct
@@ -174,6 +226,32 @@ gst_hf_rtp_sink_peek (GstBuffer * buf, guint32 * ssrc, guint8 * pt)
   return TRUE;
 }
 
+/* Upstream streaming thread: @packets media packets go out; each earns
+ * the retransmission budget HF_RTP_SINK_RTX_SHARE of a token, and the
+ * bucket holds that share of the last second's media plus a burst. */
+static void
+gst_hf_rtp_sink_earn_rtx_tokens (GstHfRtpSink * self, guint packets)
+{
+  gint64 now = g_get_monotonic_time ();
+  gdouble cap;
+
+  g_mutex_lock (&self->stats_lock);
+  if (now - self->media_second_start >= G_USEC_PER_SEC) {
+    /* A gap of more than a second means nothing came in the last one. */
+    self->media_last_second =
+        now - self->media_second_start < 2 * G_USEC_PER_SEC ?
+        self->media_this_second : 0;
+    self->media_this_second = 0;
+    self->media_second_start = now;
+  }
+  self->media_this_second += packets;
+  cap = HF_RTP_SINK_RTX_BURST + HF_RTP_SINK_RTX_SHARE *
+      MAX (self->media_last_second, self->media_this_second);
+  self->rtx_tokens = MIN (cap,
+      self->rtx_tokens + HF_RTP_SINK_RTX_SHARE * packets);
+  g_mutex_unlock (&self->stats_lock);
+}
+
 /* Upstream streaming thread, on the "sink" ghost pad: notes the media SSRC
  * (the NACKs and reports are about it) and payload type (so that hffecenc
  * protects the media and not the retransmissions). */
@@ -183,17 +261,22 @@ gst_hf_rtp_sink_on_media (GstPad * pad, GstPadProbeInfo * info,
 {
   GstHfRtpSink *self = user_data;
   GstBuffer *buf = NULL;
+  guint packets = 0;
   guint32 ssrc;
   guint8 pt;
 
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
     buf = GST_PAD_PROBE_INFO_BUFFER (info);
+    packets = 1;
   } else if (info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) {
     GstBufferList *list = GST_PAD_PROBE_INFO_BUFFER_LIST (info);
 
-    if (gst_buffer_list_length (list) > 0)
+    packets = gst_buffer_list_length (list);
+    if (packets > 0)
       buf = gst_buffer_list_get (list, 0);
   }
+  if (packets > 0)
+    gst_hf_rtp_sink_earn_rtx_tokens (self, packets);
   if (buf == NULL || !gst_hf_rtp_sink_peek (buf, &ssrc, &pt))
     return GST_PAD_PROBE_OK;
 
@@ -257,6 +340,85 @@ gst_hf_rtp_sink_request_rtx (GstHfRtpSink * self, GstPad * rtx_src,
       gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
 }
 
+/* udpsrc's sender-address meta.  Looked up by its API type's name, which
+ * udpsrc (libgstnet) registers, as ingest/hf-input-repair.c does: the
+ * meta's layout comes from the header and libgstnet need not be linked. */
+static GstNetAddressMeta *
+gst_hf_rtp_sink_net_address_meta (GstBuffer * buf)
+{
+  static gpointer cached = NULL;
+  GType api = (GType) g_atomic_pointer_get (&cached);
+
+  if (G_UNLIKELY (!api)) {
+    api = g_type_from_name ("GstNetAddressMetaAPI");
+    if (!api)
+      return NULL;
+    g_atomic_pointer_set (&cached, (gpointer) api);
+  }
+  return (GstNetAddressMeta *) gst_buffer_get_meta (buf, api);
+}
+
+/* Whether @from is @dest, an IPv4 address also matching its IPv4-mapped
+ * IPv6 form (what an IPv6 socket with bind-address "::" reports for an
+ * IPv4 peer). */
+static gboolean
+gst_hf_rtp_sink_same_host (GInetAddress * from, GInetAddress * dest)
+{
+  static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0xff, 0xff
+  };
+  GInetAddress *v6, *v4;
+  const guint8 *bytes;
+
+  if (g_inet_address_equal (from, dest))
+    return TRUE;
+  if (g_inet_address_get_family (from) == G_SOCKET_FAMILY_IPV6 &&
+      g_inet_address_get_family (dest) == G_SOCKET_FAMILY_IPV4) {
+    v6 = from;
+    v4 = dest;
+  } else if (g_inet_address_get_family (from) == G_SOCKET_FAMILY_IPV4 &&
+      g_inet_address_get_family (dest) == G_SOCKET_FAMILY_IPV6) {
+    v6 = dest;
+    v4 = from;
+  } else {
+    return FALSE;
+  }
+  bytes = g_inet_address_to_bytes (v6);
+  return memcmp (bytes, mapped, sizeof (mapped)) == 0 &&
+      memcmp (bytes + 12, g_inet_address_to_bytes (v4), 4) == 0;
+}
+
+/* stats_lock held, feedback thread: keeps in @fb->nacks, in order, the
+ * sequence numbers to resend now (not resent within
+ * HF_RTP_SINK_RTX_REPEAT_US, and within the token bucket) and returns how
+ * many; the others are counted in rtx_dropped. */
+static guint
+gst_hf_rtp_sink_limit_rtx_locked (GstHfRtpSink * self, HfRtcpFeedback * fb,
+    gint64 now)
+{
+  guint i, n = 0;
+
+  for (i = 0; i < fb->n_nacks; i++) {
+    guint16 seq = fb->nacks[i];
+    guint slot = seq % HF_RTP_SINK_RTX_TABLE;
+
+    if ((self->rtx_seq[slot] == (guint32) seq + 1 &&
+            now - self->rtx_time[slot] < HF_RTP_SINK_RTX_REPEAT_US) ||
+        self->rtx_tokens < 1.0) {
+      self->rtx_dropped++;
+      continue;
+    }
+    self->rtx_tokens -= 1.0;
+    self->rtx_seq[slot] = (guint32) seq + 1;
+    self->rtx_time[slot] = now;
+    fb->nacks[n++] = seq;
+  }
+  if (n < fb->n_nacks)
+    GST_LOG_OBJECT (self, "dropped %u of %u retransmission requests",
+        fb->n_nacks - n, fb->n_nacks);
+  return n;
+}
+
 /* Feedback udpsrc's streaming thread (either socket): one datagram from a
  * receiver, untrusted. */
 static GstPadProbeReturn
@@ -269,10 +431,29 @@ gst_hf_rtp_sink_on_feedback (GstPad * pad, GstPadProbeInfo * info,
   HfRtcpResult res;
   GstMapInfo map;
   guint32 ssrc = (guint) g_atomic_int_get (&self->media_ssrc);
+  GstNetAddressMeta *meta = gst_hf_rtp_sink_net_address_meta (buf);
+  GInetAddress *from = NULL;
   gint new_percent = -1;
   gdouble loss_smoothed = 0.0;
   guint64 request = 0;
-  guint i;
+  guint i, n_rtx = 0;
+  gint64 now;
+
+  /* Only the host we send to may steer us (NACK, REMB): anyone else could
+   * make us flood the receiver with retransmissions or starve the
+   * encoder.  The port may differ (a receiver answers from its own). */
+  if (meta != NULL && G_IS_INET_SOCKET_ADDRESS (meta->addr))
+    from = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS
+        (meta->addr));
+  g_mutex_lock (&self->stats_lock);
+  if (from == NULL || self->dest_addr == NULL ||
+      !gst_hf_rtp_sink_same_host (from, self->dest_addr)) {
+    self->bad_feedback_packets++;
+    g_mutex_unlock (&self->stats_lock);
+    GST_LOG_OBJECT (self, "refused feedback from another host");
+    return GST_PAD_PROBE_DROP;
+  }
+  g_mutex_unlock (&self->stats_lock);
 
   if (!gst_buffer_map (buf, &map, GST_MAP_READ))
     return GST_PAD_PROBE_DROP;
@@ -290,6 +471,9 @@ gst_hf_rtp_sink_on_feedback (GstPad * pad, GstPadProbeInfo * info,
   }
   self->feedback_packets++;
   self->rtx_requested += fb->n_nacks;
+  now = g_get_monotonic_time ();
+  if (self->rtxsend != NULL && ssrc != 0)
+    n_rtx = gst_hf_rtp_sink_limit_rtx_locked (self, fb, now);
   if (fb->has_rr) {
     gdouble loss = fb->fraction_lost / 256.0;
 
@@ -310,23 +494,35 @@ gst_hf_rtp_sink_on_feedback (GstPad * pad, GstPadProbeInfo * info,
       }
     }
   }
-  if (fb->remb_bps > 0)
+  if (fb->remb_bps > 0) {
     self->remb_bps = fb->remb_bps;
-  if (fb->tmmbr_bps > 0)
+    self->remb_time = now;
+  }
+  if (fb->tmmbr_bps > 0) {
     self->tmmbr_bps = fb->tmmbr_bps;
+    self->tmmbr_time = now;
+  }
   if (fb->remb_bps > 0 || fb->tmmbr_bps > 0) {
-    if (self->remb_bps > 0 && self->tmmbr_bps > 0)
-      request = MIN (self->remb_bps, self->tmmbr_bps);
+    /* The smaller of the values still current: a TMMBR must not cap every
+     * later REMB forever (nor the reverse). */
+    guint64 remb = now - self->remb_time < HF_RTP_SINK_RATE_TTL_US ?
+        self->remb_bps : 0;
+    guint64 tmmbr = now - self->tmmbr_time < HF_RTP_SINK_RATE_TTL_US ?
+        self->tmmbr_bps : 0;
+
+    if (remb > 0 && tmmbr > 0)
+      request = MIN (remb, tmmbr);
     else
-      request = MAX (self->remb_bps, self->tmmbr_bps);
+      request = MAX (remb, tmmbr);
   }
   g_mutex_unlock (&self->stats_lock);
 
-  if (fb->n_nacks > 0 && self->rtxsend != NULL && ssrc != 0) {
+  if (n_rtx > 0) {
     GstPad *rtx_src = gst_element_get_static_pad (self->rtxsend, "src");
 
-    GST_DEBUG_OBJECT (self, "%u NACKed packets", fb->n_nacks);
-    for (i = 0; i < fb->n_nacks; i++)
+    GST_DEBUG_OBJECT (self, "%u NACKed packets, %u resent", fb->n_nacks,
+        n_rtx);
+    for (i = 0; i < n_rtx; i++)
       gst_hf_rtp_sink_request_rtx (self, rtx_src, ssrc, fb->nacks[i]);
     gst_object_unref (rtx_src);
   }
@@ -407,7 +603,19 @@ gst_hf_rtp_sink_build (GstHfRtpSink * self)
       return FALSE;
     self->fec_percent = self->fec_fixed > 0 ? (guint) self->fec_fixed : 0;
     g_object_set (self->fecenc, "percent", self->fec_percent, NULL);
-    if (!gst_element_link (self->fecenc, first))
+    /* hffecenc pushes a stalled block's parity from the system clock's
+     * thread (its timer); with sync=TRUE udpsink would hold that shared
+     * thread in its clock wait.  Through a queue that push only enqueues.
+     * Leaky: a stalled udpsink drops old packets rather than block. */
+    self->queue = gst_hf_rtp_sink_make (self, "queue", "rtp_queue");
+    if (self->queue == NULL)
+      return FALSE;
+    gst_util_set_object_arg (G_OBJECT (self->queue), "leaky", "downstream");
+    g_object_set (self->queue, "max-size-time", HF_RTP_SINK_QUEUE_NS,
+        "max-size-buffers", 0, "max-size-bytes", 0, NULL);
+    if (!gst_element_link (self->queue, first))
+      goto link_failed;
+    if (!gst_element_link (self->fecenc, self->queue))
       goto link_failed;
     first = self->fecenc;
   }
@@ -603,6 +811,9 @@ gst_hf_rtp_sink_open (GstHfRtpSink * self)
   g_object_set (self->fb_src[0], "socket", self->rtp_socket, NULL);
   g_object_set (self->fb_src[1], "socket", self->rtcp_socket, NULL);
 
+  g_mutex_lock (&self->stats_lock);
+  g_set_object (&self->dest_addr, dest);
+  g_mutex_unlock (&self->stats_lock);
   g_object_unref (dest);
   g_object_unref (local);
   g_free (host);
@@ -634,6 +845,9 @@ gst_hf_rtp_sink_close (GstHfRtpSink * self)
     g_socket_close (self->rtcp_socket, NULL);
   g_clear_object (&self->rtp_socket);
   g_clear_object (&self->rtcp_socket);
+  g_mutex_lock (&self->stats_lock);
+  g_clear_object (&self->dest_addr);
+  g_mutex_unlock (&self->stats_lock);
 }
 
 static GstStateChangeReturn
@@ -684,6 +898,7 @@ gst_hf_rtp_sink_get_stats (GstHfRtpSink * self)
       "packets-sent", G_TYPE_UINT64, self->packets_sent,
       "bytes-sent", G_TYPE_UINT64, self->bytes_sent,
       "rtx-requested", G_TYPE_UINT64, self->rtx_requested,
+      "rtx-dropped", G_TYPE_UINT64, self->rtx_dropped,
       "rtx-sent", G_TYPE_UINT64, rtx_sent,
       "fec-packets", G_TYPE_UINT64, fec_packets,
       "fec-percent", G_TYPE_UINT64, (guint64) self->fec_percent,
@@ -792,6 +1007,7 @@ gst_hf_rtp_sink_init (GstHfRtpSink * self)
   self->sync = TRUE;
   self->media_pt = -1;
   self->protected_pt = -1;
+  self->rtx_tokens = HF_RTP_SINK_RTX_BURST;
 
   tmpl = gst_static_pad_template_get (&gst_hf_rtp_sink_template);
   self->sinkpad = gst_ghost_pad_new_no_target_from_template ("sink", tmpl);
@@ -850,7 +1066,8 @@ gst_hf_rtp_sink_class_init (GstHfRtpSinkClass * klass)
 
   /**
    * hfrtpsink::bitrate-request:
-   * @bps: the smaller of the latest REMB and TMMBR values, bits/s
+   * @bps: the smaller of the REMB and TMMBR values that came in the last
+   *   HF_RTP_SINK_RATE_TTL_US (2 s), bits/s
    *
    * A receiver asked for a bitrate.  Emitted on a feedback udpsrc's
    * streaming thread with no lock held.

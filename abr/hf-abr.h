@@ -192,10 +192,19 @@ guint64 hf_srt_ratectl_get_target (HfSrtRatectl * rc);
  * hop), read-only "stats" (GstStructure:
  * packets-sent, bytes-sent, rtx-requested, rtx-sent, fec-packets,
  * fec-percent, rr-fraction-lost (double 0..1), remb-bps, tmmbr-bps,
- * feedback-packets, bad-feedback-packets, all guint64 except as said).
+ * feedback-packets, bad-feedback-packets, rtx-dropped, all guint64 except
+ * as said).
  * Signal "bitrate-request" (guint64 bps): a REMB or TMMBR arrived, emitted
  * on the feedback udpsrc's streaming thread with no lock held; the
- * smaller of the two current values is passed. */
+ * smaller of the two current values is passed (a value is current for 2 s
+ * after it arrived).
+ *
+ * Feedback is accepted only from the IP address the bin sends to (any
+ * port); other datagrams count in bad-feedback-packets.  Retransmissions
+ * are bounded: a sequence number is resent at most once per 30 ms, and
+ * all of them by a budget of 25 % of the last second's media packets plus
+ * a burst of 50; NACKed sequence numbers not resent for either reason
+ * count in "rtx-dropped". */
 
 /* Registers "hfrtpsink".  Any thread, after gst_init (); needs the
  * ingest module's FEC elements registered too (hf_fec_register_elements). */
@@ -220,7 +229,20 @@ gboolean hf_abr_register_elements (void);
  * clean period doubles the clean period the next step up needs (up to
  * HF_RUNG_MAX_BACKOFF times); a rung held clean that long resets it.
  * Never outside the ladder.  Rung 0 is the top
- * (the highest bitrate).  Plain C, time passed in, no locking. */
+ * (the highest bitrate).  Plain C, time passed in, no locking.
+ *
+ * hf_rung_set_link () says what the reports mean.  @repaired (FEC or RTX
+ * on): the loss reported is before repair, so loss up to
+ * HF_RUNG_REPAIRED_LOSS neither steps down nor spoils a clean period.
+ * @estimate_capped: the estimate is a receiver's (REMB) that probes at
+ * most ~1.5 x what it receives: an estimate >= HF_RUNG_CAP_FRACTION x the
+ * current rung is that cap (no upper bound known), so a step up needs one
+ * clean period; after a step up, until the estimate reaches the new rung
+ * (or HF_RUNG_CLEAN_US after the rung was taken), only a cut (below 0.85 x
+ * the highest estimate since the rung was taken) counts as "below the
+ * rung": the receiver's estimate climbs after the rung is taken.  A report
+ * with nothing known (no loss, estimate nor send buffer: feedback gone
+ * stale) neither steps nor counts as clean. */
 
 #define HF_RUNG_MAX_RUNGS 6
 #define HF_RUNG_BAD_LOSS 0.03
@@ -231,6 +253,8 @@ gboolean hf_abr_register_elements (void);
 #define HF_RUNG_SETTLE_US (500 * 1000)
 #define HF_RUNG_UP_MARGIN 1.3
 #define HF_RUNG_MAX_BACKOFF 8
+#define HF_RUNG_REPAIRED_LOSS 0.10
+#define HF_RUNG_CAP_FRACTION 1.4
 
 typedef struct
 {
@@ -259,6 +283,9 @@ void hf_rung_applied (HfRung * r, guint rung, gint64 now_us);
 guint hf_rung_get (HfRung * r);
 guint hf_rung_get_n_rungs (HfRung * r);
 guint64 hf_rung_get_bitrate (HfRung * r, guint rung);
+/* Before the first report (see above); both FALSE by default. */
+void hf_rung_set_link (HfRung * r, gboolean repaired,
+    gboolean estimate_capped);
 
 G_END_DECLS
 #endif
