@@ -422,8 +422,10 @@ hf_ratectl_on_packet (HfRatectl * rc, gsize size, guint32 rtp_ts,
     if (d < 0 && -(gint64) d <= (gint64) clock_rate)
       return;                   /* an older frame, reordered: no sample */
     hf_ratectl_end_group (rc);
-    if (d < 0) {
-      GST_INFO ("RTP timestamp went back %d: new delay baseline", d);
+    if (d < 0 || (gint64) d > 10 * (gint64) clock_rate) {
+      /* Back, or more than 10 s ahead: a new timeline, not time passing
+       * (and never let ts_ext run away: it is scaled to microseconds). */
+      GST_INFO ("RTP timestamp jumped %d: new delay baseline", d);
       hf_ratectl_reset_delay (rc);
       rc->ts_ext = rtp_ts;
     } else {

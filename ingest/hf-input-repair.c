@@ -53,6 +53,9 @@
 /* The RTP source address is re-read at most this often (a pusher that
  * moved is followed within it). */
 #define HF_INPUT_PEER_REFRESH_US G_USEC_PER_SEC
+/* How long after a new SSRC the jitter buffer's loss count is set aside:
+ * its latency (a few hundred ms at most) plus one tick. */
+#define HF_INPUT_SSRC_SETTLE_US (2 * G_USEC_PER_SEC)
 
 /* ---- Feedback (streaming threads) ---------------------------------------- */
 
@@ -249,7 +252,32 @@ hf_input_fb_note_peer_locked (HfInput * input, const HfInputProbe * probe,
   if (!meta || !meta->addr)
     return;
   if (probe->rtcp) {
-    g_set_object (&fb->rtcp_peer, meta->addr);
+    /* Feedback follows the pusher's RTCP only if it is the pusher's: from
+     * the host its media comes from, about its own SSRC (the first
+     * packet of a compound RTCP is its SR or RR, whose sender SSRC is at
+     * bytes 4..7).  Else one stray RTCP packet from anywhere would take
+     * the NACKs and REMBs away from the pusher. */
+    GstMapInfo map;
+    guint32 sender = 0;
+    gboolean ok = FALSE;
+
+    if (!fb->rtp_peer || !fb->have_ssrc ||
+        !G_IS_INET_SOCKET_ADDRESS (meta->addr) ||
+        !G_IS_INET_SOCKET_ADDRESS (fb->rtp_peer) ||
+        !g_inet_address_equal (g_inet_socket_address_get_address
+            (G_INET_SOCKET_ADDRESS (meta->addr)),
+            g_inet_socket_address_get_address
+            (G_INET_SOCKET_ADDRESS (fb->rtp_peer))))
+      return;
+    if (gst_buffer_map (buf, &map, GST_MAP_READ)) {
+      if (map.size >= 8) {
+        sender = GST_READ_UINT32_BE (map.data + 4);
+        ok = sender == fb->media_ssrc;
+      }
+      gst_buffer_unmap (buf, &map);
+    }
+    if (ok)
+      g_set_object (&fb->rtcp_peer, meta->addr);
   } else {
     g_set_object (&fb->rtp_peer, meta->addr);
     fb->rtp_peer_us = now;
@@ -547,16 +575,23 @@ hf_input_release_fb (HfInput * input)
 
 void
 hf_input_repair_tick_locked (HfInput * input, gboolean live,
-    guint64 recovered, guint64 lost, guint64 pushed)
+    guint64 recovered, guint64 lost, guint64 pushed, gint64 now_us)
 {
   guint64 rl, rt;
 
   if (live) {
+    /* Within a jitter-buffer latency and a tick of a new SSRC, what the
+     * jitter buffer counts lost is the gap between two sessions' numbers. */
+    if (input->ssrc_changed_us &&
+        now_us - input->ssrc_changed_us < HF_INPUT_SSRC_SETTLE_US &&
+        lost > input->residual_lost_live)
+      input->residual_ignored += lost - input->residual_lost_live;
     input->fec_recovered_live = recovered;
     input->residual_lost_live = lost;
     input->residual_pushed_live = pushed;
   }
   rl = input->residual_lost_base + input->residual_lost_live;
+  rl = rl > input->residual_ignored ? rl - input->residual_ignored : 0;
   rt = rl + input->residual_pushed_base + input->residual_pushed_live;
   if (rt > input->tick_residual_total)
     input->residual_loss_ratio = MIN (1.0,
@@ -586,6 +621,8 @@ hf_input_repair_get_stats_locked (HfInput * input, HfInputStats * st)
   st->rtx_requested = input->rtx_requested;
   st->rtx_received = input->rtx_received;
   st->residual_lost = input->residual_lost_base + input->residual_lost_live;
+  st->residual_lost = st->residual_lost > input->residual_ignored ?
+      st->residual_lost - input->residual_ignored : 0;
   st->residual_loss_ratio = input->residual_loss_ratio;
   st->target_bitrate_bps = input->target_bps;
   st->queue_delay_ms = input->queue_delay_ms;

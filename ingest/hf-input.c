@@ -228,6 +228,9 @@ hf_input_src_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
     hf_rtp_stats_update (&input->rtp[probe->slot], seq, ts, now);
     clock_rate = input->rtp[probe->slot].clock_rate;
     if (probe->fb_slot >= 0 && input->fb[probe->fb_slot].used) {
+      if (input->fb[probe->fb_slot].have_ssrc &&
+          input->fb[probe->fb_slot].media_ssrc != ssrc)
+        input->ssrc_changed_us = now;
       input->fb[probe->fb_slot].media_ssrc = ssrc;
       input->fb[probe->fb_slot].have_ssrc = TRUE;
       feedback = TRUE;
@@ -1306,7 +1309,7 @@ hf_input_tick (HfInput * input, gint64 now_us)
    * counters into the totals. */
   hf_input_repair_tick_locked (input,
       generation == g_atomic_int_get (&input->generation), recovered, rlost,
-      rpushed);
+      rpushed, now_us);
   if (input->state == HF_INPUT_STATE_LIVE &&
       now_us - input->last_media_us > HF_INPUT_STALL_US) {
     hf_input_set_state_locked (input, HF_INPUT_STATE_STALLED,

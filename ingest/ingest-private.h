@@ -122,6 +122,12 @@ struct _HfInput
    * of earlier pipelines. */
   guint64 fec_recovered_live, fec_recovered_base;
   guint64 residual_lost_live, residual_lost_base;
+  /* A new pusher (a new SSRC, a random first sequence number) on the same
+   * pipeline: the jitter buffer may count the jump between the two
+   * sessions' numbers as lost.  What it counts in the moment after the
+   * change is set aside (residual_ignored), not reported as loss. */
+  gint64 ssrc_changed_us;
+  guint64 residual_ignored;
   guint64 residual_pushed_live, residual_pushed_base;
   /* Interval figures, refreshed by hf_input_tick(). */
   guint64 tick_fec_packets, tick_media_packets;
@@ -189,7 +195,7 @@ void hf_input_fb_on_media (HfInput * input, guint slot, gsize size,
  * hf_input_read_repair () before the lock was taken) are still those of
  * the running pipeline. */
 void hf_input_repair_tick_locked (HfInput * input, gboolean live,
-    guint64 recovered, guint64 lost, guint64 pushed);
+    guint64 recovered, guint64 lost, guint64 pushed, gint64 now_us);
 
 /* stats_lock held: copies the repair and rate figures into @st. */
 void hf_input_repair_get_stats_locked (HfInput * input, HfInputStats * st);

@@ -406,13 +406,17 @@ hf_stream_ticker (gpointer user_data)
       for (i = 0; i < stream->inputs->len; i++) {
         HfInput *input = g_ptr_array_index (stream->inputs, i);
         HfInputStats st;
+        const HfInputSpec *spec;
         guint64 lost;
 
         hf_input_get_stats (input, now_us, &st);
-        /* A link that repairs itself (FEC arriving, or RTX asked for) is
-         * judged by what the repair leaves: 5 % loss that FEC and RTX
-         * make whole is no reason to leave an input. */
-        lost = st.fec_packets > 0 || hf_input_get_spec (input)->rtx ?
+        /* A link configured for repair (fec or rtx in its URL) is judged
+         * by what the repair leaves: 5 % loss that FEC and RTX make whole
+         * is no reason to leave an input.  The choice is the URL's, fixed
+         * for the input's life: health keeps a running counter, which
+         * must not change meaning mid-stream. */
+        spec = hf_input_get_spec (input);
+        lost = spec->rtx || spec->fec_mode != HF_FEC_OFF ?
             st.residual_lost : st.packets_lost;
         hf_switch_counters (stream->sw, i, now_us, st.packets, lost,
             st.jitter_ms);
