@@ -28,6 +28,13 @@ struct _HfRung
   gboolean applying;            /* a step down not yet taken by the output */
   gint64 applied_us;            /* when the last step down was taken */
   guint up_backoff;             /* the clean period times this: 1, 2, 4, 8 */
+  gboolean repaired;            /* FEC/RTX on: loss is before repair */
+  gboolean estimate_capped;     /* the estimate probes at most ~1.5 x */
+  /* Capped estimates, after a step up: the estimate still climbing. */
+  gboolean up_pending;          /* a step up not yet taken by the output */
+  gint64 up_asked_us;           /* when it was decided */
+  gint64 up_applied_us;         /* when it was taken; -1: no catch-up */
+  guint64 up_peak_bps;          /* the highest estimate since then */
 };
 
 HfRung *
@@ -51,6 +58,7 @@ hf_rung_new (const guint64 * ladder_bps, guint n_rungs, gint64 now_us)
   r->last_up_us = -1;
   r->up_backoff = 1;
   r->min_rtt_ms = -1;
+  r->up_applied_us = -1;
   return r;
 }
 
@@ -76,6 +84,15 @@ guint64
 hf_rung_get_bitrate (HfRung * r, guint rung)
 {
   return rung < r->n_rungs ? r->ladder[rung] : 0;
+}
+
+void
+hf_rung_set_link (HfRung * r, gboolean repaired, gboolean estimate_capped)
+{
+  g_return_if_fail (r != NULL);
+
+  r->repaired = repaired;
+  r->estimate_capped = estimate_capped;
 }
 
 /* The highest rung whose bitrate fits 0.85 x @estimate_bps; the lowest
@@ -105,10 +122,23 @@ hf_rung_update (HfRung * r, const HfRungReport * report, gint64 now_us,
 {
   gboolean lossy, growing, too_slow, clean;
   const gchar *why = NULL;
-  gdouble sndbuf_limit;
+  gdouble sndbuf_limit, bad_loss, clean_loss;
+  gboolean catching_up, at_cap;
   guint target;
 
   g_return_val_if_fail (r != NULL && report != NULL, FALSE);
+
+  /* Nothing known (the feedback went stale): no step, no clean time. */
+  if (report->loss_ratio < 0 && report->estimate_bps == 0 &&
+      report->send_buffer_ms < 0) {
+    r->clean_since_us = -1;
+    r->last_send_buffer_ms = -1;
+    return FALSE;
+  }
+  /* Loss that FEC/RTX repair is theirs to handle, up to what the rate
+   * controller itself calls high (HF_RC_LOSS_HIGH). */
+  bad_loss = r->repaired ? HF_RUNG_REPAIRED_LOSS : HF_RUNG_BAD_LOSS;
+  clean_loss = r->repaired ? HF_RUNG_REPAIRED_LOSS : HF_RUNG_CLEAN_LOSS;
 
   /* Unacknowledged data spans about one RTT on a link that keeps up; a
    * queue in front of the bottleneck adds to it (and to the RTT, which is
@@ -117,13 +147,32 @@ hf_rung_update (HfRung * r, const HfRungReport * report, gint64 now_us,
           report->rtt_ms < r->min_rtt_ms))
     r->min_rtt_ms = report->rtt_ms;
   sndbuf_limit = MAX (r->min_rtt_ms, 0) + HF_RUNG_SNDBUF_MS;
-  lossy = report->loss_ratio > HF_RUNG_BAD_LOSS;
+  lossy = report->loss_ratio > bad_loss;
   growing = report->send_buffer_ms > sndbuf_limit &&
       r->last_send_buffer_ms >= 0 &&
       report->send_buffer_ms > r->last_send_buffer_ms;
   too_slow = report->estimate_bps > 0 &&
       report->estimate_bps < r->ladder[r->rung];
-  clean = report->loss_ratio < HF_RUNG_CLEAN_LOSS && !growing && !too_slow &&
+  /* A capped estimate climbs only once the receiver gets the new rung:
+   * until it reaches it, only a cut says the link is too slow. */
+  catching_up = r->estimate_capped && ((r->up_pending &&
+          now_us - r->up_asked_us < HF_RUNG_CLEAN_US) ||
+      (r->up_applied_us >= 0 && now_us - r->up_applied_us <
+          HF_RUNG_CLEAN_US));
+  if (catching_up && report->estimate_bps > 0) {
+    if (report->estimate_bps >= r->ladder[r->rung]) {
+      r->up_pending = FALSE;    /* caught up */
+      r->up_applied_us = -1;
+      r->up_peak_bps = 0;
+    } else if (r->up_pending) {
+      too_slow = FALSE;         /* it still describes the old rung */
+    } else {
+      r->up_peak_bps = MAX (r->up_peak_bps, report->estimate_bps);
+      too_slow = (gdouble) report->estimate_bps <
+          0.85 * (gdouble) r->up_peak_bps;
+    }
+  }
+  clean = report->loss_ratio < clean_loss && !growing && !too_slow &&
       report->send_buffer_ms <= sndbuf_limit;
   r->last_send_buffer_ms = report->send_buffer_ms;
   if (report->estimate_bps > 0)
@@ -155,6 +204,8 @@ hf_rung_update (HfRung * r, const HfRungReport * report, gint64 now_us,
     if (r->last_up_us >= 0 && now_us - r->last_up_us < HF_RUNG_CLEAN_US)
       r->up_backoff = MIN (r->up_backoff * 2, HF_RUNG_MAX_BACKOFF);
     r->last_up_us = -1;
+    r->up_pending = FALSE;
+    r->up_applied_us = -1;
     hf_rung_set (r, target, why);
     r->last_down_us = now_us;
     r->applying = TRUE;
@@ -173,7 +224,17 @@ hf_rung_update (HfRung * r, const HfRungReport * report, gint64 now_us,
   if (r->rung == 0 || r->clean_since_us < 0)
     return FALSE;
   target = r->rung - 1;
-  if (r->last_estimate_bps > 0) {
+  /* A receiver that probes at most ~1.5 x what it gets cannot report room
+   * for a rung 2.4 x this one: at its cap, the bound is unknown. */
+  at_cap = r->estimate_capped && r->last_estimate_bps > 0 &&
+      (gdouble) r->last_estimate_bps >=
+      HF_RUNG_CAP_FRACTION * (gdouble) r->ladder[r->rung];
+  if (at_cap && (gdouble) r->last_estimate_bps <
+      HF_RUNG_UP_MARGIN * (gdouble) r->ladder[target]) {
+    if (now_us - r->clean_since_us < HF_RUNG_CLEAN_US * r->up_backoff)
+      return FALSE;
+    why = "clean link at the receiver's probing cap";
+  } else if (r->last_estimate_bps > 0) {
     if (now_us - r->clean_since_us < HF_RUNG_CLEAN_US * r->up_backoff)
       return FALSE;
     if ((gdouble) r->last_estimate_bps <
@@ -189,6 +250,10 @@ hf_rung_update (HfRung * r, const HfRungReport * report, gint64 now_us,
   /* The next rung up needs a clean period of its own. */
   r->clean_since_us = now_us;
   r->last_up_us = now_us;
+  r->up_pending = r->estimate_capped;
+  r->up_asked_us = now_us;
+  r->up_applied_us = -1;
+  r->up_peak_bps = 0;
   if (reason)
     *reason = why;
   return TRUE;
@@ -202,5 +267,10 @@ hf_rung_applied (HfRung * r, guint rung, gint64 now_us)
   if (r->applying && rung == r->rung) {
     r->applying = FALSE;
     r->applied_us = now_us;
+  }
+  if (r->up_pending && rung == r->rung) {
+    r->up_pending = FALSE;
+    r->up_applied_us = now_us;
+    r->up_peak_bps = 0;
   }
 }

@@ -18,7 +18,10 @@
  *
  * An output changes rung only at keyframes (HfRungGate): the old rung up
  * to just before its keyframe, then the new one from its keyframe (the
- * same frame) on, and nothing of the new rung before it.
+ * same frame: the keyframes are matched by their PES PTS, which every
+ * rung's mux derives from the same raw frames) on, and nothing of the new
+ * rung before it.  Whichever rung's thread picks the request up, and
+ * whichever rung runs ahead, every frame goes out once.
  *
  * Threads: hf_ladder_build () on the thread that builds the program (an
  * input's streaming thread, program_lock held); the rung callback on each
@@ -37,6 +40,11 @@ GST_DEBUG_CATEGORY_STATIC (hf_ladder_debug);
  * second at 30 frames per second. */
 #define HF_LADDER_KEY_INT 30
 
+/* PTS are 33-bit, 90 kHz.  Rungs' PTS of one frame are equal; the slack
+ * only absorbs rounding (a frame at 60 fps is 1500 ticks). */
+#define HF_PTS_WRAP (G_GINT64_CONSTANT (1) << 33)
+#define HF_RUNG_GATE_PTS_SLACK 700
+
 void
 hf_rung_gate_init (HfRungGate * g, guint rung)
 {
@@ -48,6 +56,9 @@ hf_rung_gate_init (HfRungGate * g, guint rung)
   g->old_closed = FALSE;
   g->new_started = FALSE;
   g->held = g_byte_array_new ();
+  g->close_pts = -1;
+  g->new_last_pts = -1;
+  g->old_held = g_byte_array_new ();
 }
 
 void
@@ -56,6 +67,9 @@ hf_rung_gate_clear (HfRungGate * g)
   if (g->held)
     g_byte_array_unref (g->held);
   g->held = NULL;
+  if (g->old_held)
+    g_byte_array_unref (g->old_held);
+  g->old_held = NULL;
 }
 
 void
@@ -72,16 +86,96 @@ hf_rung_gate_pending (HfRungGate * g)
   return want < 0 ? g->current : (guint) want;
 }
 
-/* Offset of the first packet in @data that starts a keyframe, or -1. */
+/* The PTS of the PES that starts in @pkt, or -1 (no PES start, no PTS, or
+ * a header that does not fit the packet). */
+static gint64
+hf_rung_gate_pes_pts (const guint8 * pkt)
+{
+  gsize off = 4;
+  const guint8 *p;
+
+  if (pkt[0] != 0x47 || !(pkt[1] & 0x40) || !(pkt[3] & 0x10))
+    return -1;
+  if (pkt[3] & 0x20)
+    off += 1 + (gsize) pkt[4];
+  if (off + 14 > HF_TS_PACKET)
+    return -1;
+  p = pkt + off;
+  /* 00 00 01 stream_id len(2) flags(2) header_len, then the PTS. */
+  if (p[0] != 0 || p[1] != 0 || p[2] != 1 || !(p[7] & 0x80) || p[8] < 5)
+    return -1;
+  return ((gint64) (p[9] & 0x0e) << 29) | ((gint64) p[10] << 22) |
+      ((gint64) (p[11] & 0xfe) << 14) | ((gint64) p[12] << 7) |
+      ((gint64) p[13] >> 1);
+}
+
+/* @a - @b across the 33-bit wrap. */
+static gint64
+hf_rung_gate_pts_diff (gint64 a, gint64 b)
+{
+  gint64 d = (a - b) & (HF_PTS_WRAP - 1);
+
+  return d >= HF_PTS_WRAP / 2 ? d - HF_PTS_WRAP : d;
+}
+
+/* The same frame, or no way to tell (a PTS unknown: then any keyframe
+ * matches, as before PTS were read). */
+static gboolean
+hf_rung_gate_same_pts (gint64 a, gint64 b)
+{
+  gint64 d;
+
+  if (a < 0 || b < 0)
+    return TRUE;
+  d = hf_rung_gate_pts_diff (a, b);
+  return d >= -HF_RUNG_GATE_PTS_SLACK && d <= HF_RUNG_GATE_PTS_SLACK;
+}
+
+/* Offset of the first packet at or after @from in @data that starts a
+ * keyframe, or -1; *@pts: that keyframe's PTS (-1 unknown). */
 static gssize
-hf_rung_gate_find_key (const guint8 * data, gsize size, gint video_pid)
+hf_rung_gate_find_key (const guint8 * data, gsize size, gsize from,
+    gint video_pid, gint64 * pts)
 {
   gsize i;
 
-  for (i = 0; i + HF_TS_PACKET <= size; i += HF_TS_PACKET)
-    if (hf_ts_packet_is_keyframe_start (data + i, video_pid))
+  for (i = from; i + HF_TS_PACKET <= size; i += HF_TS_PACKET)
+    if (hf_ts_packet_is_keyframe_start (data + i, video_pid)) {
+      *pts = hf_rung_gate_pes_pts (data + i);
       return i;
+    }
+  *pts = -1;
   return -1;
+}
+
+/* Notes the new rung's latest video PTS in @data. */
+static void
+hf_rung_gate_track_new (HfRungGate * g, const guint8 * data, gsize size,
+    gint video_pid)
+{
+  gsize i;
+
+  if (video_pid < 0)
+    return;
+  for (i = 0; i + HF_TS_PACKET <= size; i += HF_TS_PACKET) {
+    const guint8 *pkt = data + i;
+    gint64 pts;
+
+    if (pkt[0] != 0x47 || !(pkt[1] & 0x40) ||
+        (((pkt[1] & 0x1f) << 8) | pkt[2]) != video_pid)
+      continue;
+    pts = hf_rung_gate_pes_pts (pkt);
+    if (pts >= 0)
+      g->new_last_pts = pts;
+  }
+}
+
+/* Has the new rung come to (or gone past) PTS @pts?  FALSE when unknown. */
+static gboolean
+hf_rung_gate_new_reached (HfRungGate * g, gint64 pts)
+{
+  return g->new_last_pts >= 0 && pts >= 0 &&
+      hf_rung_gate_pts_diff (g->new_last_pts, pts) >= -HF_RUNG_GATE_PTS_SLACK;
 }
 
 /* The new rung is on: what was held of it goes first. */
@@ -93,10 +187,150 @@ hf_rung_gate_finish (HfRungGate * g, HfRungGateEmit emit, gpointer user_data)
   g->current = g->target;
   g->switches++;
   g->target = -1;
+  g->old_closed = FALSE;
+  g->new_started = FALSE;
   g_atomic_int_compare_and_exchange (&g->want, (gint) g->current, -1);
+  g_byte_array_set_size (g->old_held, 0);
   if (g->held->len > 0)
     emit (g->held->data, g->held->len, TRUE, user_data);
   g_byte_array_set_size (g->held, 0);
+}
+
+/* The new rung's keyframe P went by before the switch began: the old
+ * rung goes on from P (what was held of it first); the switch waits for
+ * the next keyframe. */
+static void
+hf_rung_gate_reopen (HfRungGate * g, HfRungGateEmit emit, gpointer user_data)
+{
+  GST_DEBUG ("rung %d is past the keyframe rung %u stopped at: rung %u goes "
+      "on to its next keyframe", g->target, g->current, g->current);
+  g->old_closed = FALSE;
+  g->close_pts = -1;
+  if (g->old_held->len > 0)
+    emit (g->old_held->data, g->old_held->len, FALSE, user_data);
+  g_byte_array_set_size (g->old_held, 0);
+}
+
+/* Offset in g->held of the new rung's keyframe with PTS @pts, or -1. */
+static gssize
+hf_rung_gate_held_key (HfRungGate * g, gint64 pts, gint video_pid)
+{
+  gsize from = 0;
+  gssize k;
+  gint64 q;
+
+  while ((k = hf_rung_gate_find_key (g->held->data, g->held->len, from,
+              video_pid, &q)) >= 0) {
+    if (hf_rung_gate_same_pts (q, pts))
+      return k;
+    from = k + HF_TS_PACKET;
+  }
+  return -1;
+}
+
+/* Data of the old rung during a switch. */
+static void
+hf_rung_gate_old (HfRungGate * g, const guint8 * data, gsize size,
+    gint video_pid, HfRungGateEmit emit, gpointer user_data)
+{
+  gsize from = 0;
+  gssize k, m;
+  gint64 p;
+
+  if (g->old_closed) {
+    /* Waiting to see whether the new rung has its keyframe P. */
+    g_byte_array_append (g->old_held, data, size);
+    if (g->old_held->len > HF_RUNG_GATE_MAX_HELD) {
+      GST_WARNING ("rung %d shows nothing at rung %u's keyframe: rung %u "
+          "goes on", g->target, g->current, g->current);
+      hf_rung_gate_reopen (g, emit, user_data);
+    }
+    return;
+  }
+  while ((k = hf_rung_gate_find_key (data, size, from, video_pid, &p)) >= 0) {
+    m = g->new_started ? hf_rung_gate_held_key (g, p, video_pid) : -1;
+    if (m >= 0) {
+      /* The new rung's keyframe P came first: the old ends here. */
+      if (k > 0)
+        emit (data, k, FALSE, user_data);
+      g_byte_array_remove_range (g->held, 0, m);
+      hf_rung_gate_finish (g, emit, user_data);
+      return;
+    }
+    if (hf_rung_gate_new_reached (g, p)) {
+      /* The new rung is past P without its keyframe P held: this
+       * keyframe cannot be the switch; try the next. */
+      from = k + HF_TS_PACKET;
+      continue;
+    }
+    /* The new rung has not come to P yet: the old ends here, its rest is
+     * kept until the new rung shows where it is; the new rung's data
+     * before P is of no use. */
+    if (k > 0)
+      emit (data, k, FALSE, user_data);
+    g->old_closed = TRUE;
+    g->close_pts = p;
+    g->new_started = FALSE;
+    g_byte_array_set_size (g->held, 0);
+    g_byte_array_append (g->old_held, data + k, size - k);
+    return;
+  }
+  emit (data, size, FALSE, user_data);
+}
+
+/* Data of the new rung during a switch. */
+static void
+hf_rung_gate_new (HfRungGate * g, const guint8 * data, gsize size,
+    gint video_pid, HfRungGateEmit emit, gpointer user_data)
+{
+  gsize from = 0;
+  gssize k;
+  gint64 q;
+
+  if (g->old_closed) {
+    /* The old rung stopped at its keyframe P: find the new one's P. */
+    while ((k = hf_rung_gate_find_key (data, size, from, video_pid,
+                &q)) >= 0) {
+      if (hf_rung_gate_same_pts (q, g->close_pts)) {
+        g_byte_array_append (g->held, data + k, size - k);
+        hf_rung_gate_finish (g, emit, user_data);
+        return;
+      }
+      if (hf_rung_gate_pts_diff (q, g->close_pts) > 0)
+        break;                  /* past P: P went by before the switch */
+      from = k + HF_TS_PACKET;  /* before P: older than the old rung */
+    }
+    hf_rung_gate_track_new (g, data, size, video_pid);
+    if (k < 0 && !(g->close_pts >= 0 && g->new_last_pts >= 0 &&
+            hf_rung_gate_pts_diff (g->new_last_pts, g->close_pts) >
+            HF_RUNG_GATE_PTS_SLACK))
+      return;                   /* still before P (or unknown): no use */
+    hf_rung_gate_reopen (g, emit, user_data);
+    if (k < 0)
+      return;
+    /* Its later keyframe is where the switch can happen now. */
+    g->new_started = TRUE;
+    g_byte_array_append (g->held, data + k, size - k);
+    return;
+  }
+
+  hf_rung_gate_track_new (g, data, size, video_pid);
+  if (!g->new_started) {
+    k = hf_rung_gate_find_key (data, size, 0, video_pid, &q);
+    if (k < 0)
+      return;
+    g->new_started = TRUE;
+    data += k;
+    size -= k;
+  }
+  g_byte_array_append (g->held, data, size);
+  if (g->held->len > HF_RUNG_GATE_MAX_HELD) {
+    /* The old rung's keyframe never came (its encoder stalled?): cut it. */
+    GST_WARNING ("rung %u ended without its keyframe: switching to %d "
+        "anyway", g->current, g->target);
+    g->forced++;
+    hf_rung_gate_finish (g, emit, user_data);
+  }
 }
 
 void
@@ -104,7 +338,6 @@ hf_rung_gate_filter (HfRungGate * g, guint rung, const guint8 * data,
     gsize size, gint video_pid, HfRungGateEmit emit, gpointer user_data)
 {
   gint want = g_atomic_int_get (&g->want);
-  gssize k;
 
   if (want >= 0 && g->target < 0) {
     if ((guint) want == g->current) {
@@ -113,11 +346,15 @@ hf_rung_gate_filter (HfRungGate * g, guint rung, const guint8 * data,
       g->target = want;
       g->old_closed = FALSE;
       g->new_started = FALSE;
+      g->close_pts = -1;
+      g->new_last_pts = -1;
       g_byte_array_set_size (g->held, 0);
+      g_byte_array_set_size (g->old_held, 0);
     }
   } else if (want >= 0 && want != g->target && !g->old_closed &&
       !g->new_started) {
     /* Asked for another rung before anything of the switch happened. */
+    g->new_last_pts = -1;
     if ((guint) want == g->current) {
       g->target = -1;
       g_atomic_int_compare_and_exchange (&g->want, want, -1);
@@ -131,45 +368,10 @@ hf_rung_gate_filter (HfRungGate * g, guint rung, const guint8 * data,
       emit (data, size, FALSE, user_data);
     return;
   }
-
-  if (rung == g->current) {
-    if (g->old_closed)
-      return;
-    k = hf_rung_gate_find_key (data, size, video_pid);
-    if (k < 0) {
-      emit (data, size, FALSE, user_data);
-      return;
-    }
-    /* The old rung's last frame is whole: it ends here. */
-    if (k > 0)
-      emit (data, k, FALSE, user_data);
-    g->old_closed = TRUE;
-    if (g->new_started)
-      hf_rung_gate_finish (g, emit, user_data);
-    return;
-  }
-
-  if (rung != (guint) g->target)
-    return;
-  if (!g->new_started) {
-    k = hf_rung_gate_find_key (data, size, video_pid);
-    if (k < 0)
-      return;
-    g->new_started = TRUE;
-    data += k;
-    size -= k;
-  }
-  g_byte_array_append (g->held, data, size);
-  if (g->old_closed) {
-    hf_rung_gate_finish (g, emit, user_data);
-  } else if (g->held->len > HF_RUNG_GATE_MAX_HELD) {
-    /* The old rung's keyframe never came (its encoder stalled?): cut it. */
-    GST_WARNING ("rung %u ended without its keyframe: switching to %d "
-        "anyway", g->current, g->target);
-    g->forced++;
-    g->old_closed = TRUE;
-    hf_rung_gate_finish (g, emit, user_data);
-  }
+  if (rung == g->current)
+    hf_rung_gate_old (g, data, size, video_pid, emit, user_data);
+  else if (rung == (guint) g->target)
+    hf_rung_gate_new (g, data, size, video_pid, emit, user_data);
 }
 
 /* ---- The encoding branches ---------------------------------------------- */

@@ -18,7 +18,8 @@
  * rung-choice controller (abr/hf-rung.c) reads the output's link figures
  * once a tick (RTP: receiver reports and REMB from hfrtpsink; SRT:
  * libsrt's statistics) and asks the output's gate for another rung, which
- * it takes at that rung's next keyframe.
+ * it takes at that rung's next keyframe.  RTP feedback with no new RTCP
+ * for HF_OUTPUT_FEEDBACK_STALE_US is unknown, not the last figures again.
  *
  * Threads: new/free/tick/stats on the control thread; send on the
  * program's streaming thread, or (ladder) on the rungs' streaming threads
@@ -61,8 +62,18 @@ struct _HfOutput
   /* Ladder: the rung choice (control thread) and the gate (senders). */
   HfRung *rung;                 /* NULL: no ladder */
   HfRungGate gate;
-  guint64 last_rtp_lost_packets;
+  /* Each rung's PAT and PMT as last seen (senders, under the ladder lock):
+   * a switch finished on the old rung's thread sends the new rung's. */
+  guint8 rung_psi[HF_LADDER_MAX_RUNGS][2 * HF_TS_PACKET];
+  gsize rung_psi_size[HF_LADDER_MAX_RUNGS];
+  /* RTP feedback freshness (control thread): hfrtpsink keeps the last
+   * RR/REMB figures; an unchanged feedback-packets count means none new. */
+  guint64 feedback_packets;
+  gint64 feedback_changed_us;   /* -1: never */
 };
+
+/* RR/REMB figures with no new feedback for longer are unknown. */
+#define HF_OUTPUT_FEEDBACK_STALE_US (2 * G_USEC_PER_SEC)
 
 /* RTP output: appsrc ! hfrtpsink (or udpsink when hfrtpsink is not
  * registered: no feedback, no repair). */
@@ -186,6 +197,12 @@ hf_output_set_ladder (HfOutput * out, const guint64 * ladder_bps,
 {
   g_return_if_fail (out->rung == NULL);
   out->rung = hf_rung_new (ladder_bps, n_rungs, now_us);
+  /* RTP: the loss reported is before FEC/RTX repair, and the estimate is
+   * the receiver's REMB, which probes at most 1.5 x what it receives. */
+  if (out->spec.kind == HF_OUTPUT_RTP)
+    hf_rung_set_link (out->rung, out->spec.rtx ||
+        out->spec.fec_mode != HF_FEC_OFF, TRUE);
+  out->feedback_changed_us = -1;
 }
 
 gboolean
@@ -272,16 +289,19 @@ hf_output_rung_emit (const guint8 * data, gsize size, gboolean first,
         out->gate.target < 0 ? rs->gop : NULL);
     return;
   }
-  /* The new rung from its keyframe on, its tables first.  Joiners wait
-   * for the next buffer. */
+  /* The new rung (now gate.current) from its keyframe on, its tables
+   * first: this may run on the old rung's thread.  Joiners wait for the
+   * next buffer. */
   GST_INFO ("output %s: now rung %u (switch %" G_GUINT64_FORMAT ")",
       out->name, out->gate.current, out->gate.switches);
-  if (rs->psi && rs->psi_size > 0) {
-    g_autofree guint8 *joined = g_malloc (rs->psi_size + size);
+  if (out->gate.current < HF_LADDER_MAX_RUNGS &&
+      out->rung_psi_size[out->gate.current] > 0) {
+    gsize psi_size = out->rung_psi_size[out->gate.current];
+    g_autofree guint8 *joined = g_malloc (psi_size + size);
 
-    memcpy (joined, rs->psi, rs->psi_size);
-    memcpy (joined + rs->psi_size, data, size);
-    hf_output_send (out, joined, rs->psi_size + size, NULL);
+    memcpy (joined, out->rung_psi[out->gate.current], psi_size);
+    memcpy (joined + psi_size, data, size);
+    hf_output_send (out, joined, psi_size + size, NULL);
   } else {
     hf_output_send (out, data, size, NULL);
   }
@@ -293,6 +313,12 @@ hf_output_send_rung (HfOutput * out, guint rung, const guint8 * data,
     gint video_pid)
 {
   HfOutputRungSend rs = { out, gop, psi, psi_size, rung };
+
+  if (rung < HF_LADDER_MAX_RUNGS && psi && psi_size > 0 &&
+      psi_size <= sizeof (out->rung_psi[rung])) {
+    memcpy (out->rung_psi[rung], psi, psi_size);
+    out->rung_psi_size[rung] = psi_size;
+  }
 
   hf_rung_gate_filter (&out->gate, rung, data, size, video_pid,
       hf_output_rung_emit, &rs);
@@ -362,14 +388,24 @@ hf_output_tick (HfOutput * out, gint64 now_us, guint * from, guint * to,
     rep.rtt_ms = ls.rtt_ms;
   } else {
     GstStructure *st = hf_output_rtp_stats (out);
-    guint64 remb, tmmbr;
+    guint64 remb, tmmbr, fb;
 
     if (!st)
       return FALSE;
-    rep.loss_ratio = hf_output_stat_double (st, "rr-fraction-lost");
-    remb = hf_output_stat_u64 (st, "remb-bps");
-    tmmbr = hf_output_stat_u64 (st, "tmmbr-bps");
-    rep.estimate_bps = remb && tmmbr ? MIN (remb, tmmbr) : MAX (remb, tmmbr);
+    fb = hf_output_stat_u64 (st, "feedback-packets");
+    if (fb != out->feedback_packets) {
+      out->feedback_packets = fb;
+      out->feedback_changed_us = now_us;
+    }
+    /* No feedback lately: what hfrtpsink still shows is old news. */
+    if (out->feedback_changed_us >= 0 &&
+        now_us - out->feedback_changed_us <= HF_OUTPUT_FEEDBACK_STALE_US) {
+      rep.loss_ratio = hf_output_stat_double (st, "rr-fraction-lost");
+      remb = hf_output_stat_u64 (st, "remb-bps");
+      tmmbr = hf_output_stat_u64 (st, "tmmbr-bps");
+      rep.estimate_bps = remb && tmmbr ? MIN (remb, tmmbr) :
+          MAX (remb, tmmbr);
+    }
     gst_structure_free (st);
   }
   GST_LOG ("output %s: loss %.3f, estimate %" G_GUINT64_FORMAT

@@ -55,12 +55,16 @@ void hf_output_send_rung (HfOutput * out, guint rung, const guint8 * data,
 /* ---- Rendition ladder (hf-ladder.c) -------------------------------------- */
 
 /* Which rung an output sends, switching only at keyframes.  The rungs
- * have their keyframes at the same frames, so a switch ends the old rung
- * just before its keyframe (its last frame whole) and starts the new one
- * at its keyframe: the output carries every frame once, none cut.  The
- * rungs arrive on their own threads: when the new rung's keyframe comes
- * first, the new rung is held back (at most HF_RUNG_GATE_MAX_HELD bytes)
- * until the old one reaches its keyframe.
+ * have their keyframes at the same frames, with the same PES PTS, so a
+ * switch ends the old rung just before its keyframe with PTS P (its last
+ * frame whole) and starts the new one at its keyframe with PTS P: the
+ * output carries every frame once, none cut.  The rungs arrive on their
+ * own threads: when the new rung's keyframe comes first, the new rung is
+ * held back (at most HF_RUNG_GATE_MAX_HELD bytes) until the old one
+ * reaches the keyframe with the same PTS; when the old one comes first,
+ * its data from P on is held until the new rung shows its keyframe P (the
+ * switch) or shows it is already past P (the old rung goes on, nothing
+ * lost, and the switch happens at the next keyframe).
  *
  * @want (atomic, -1: none) is the rung asked for, from any thread; the
  * other fields belong to the sender, which calls the filter under its
@@ -79,6 +83,10 @@ typedef struct
   gboolean old_closed;          /* the old rung reached its keyframe */
   gboolean new_started;         /* the new rung's keyframe was seen */
   GByteArray *held;             /* the new rung from its keyframe on */
+  gint64 close_pts;             /* P, when old_closed (-1: unknown) */
+  gint64 new_last_pts;          /* the new rung's latest video PTS since
+                                 * the switch began; -1: none */
+  GByteArray *old_held;         /* the old rung from P on, while waiting */
 } HfRungGate;
 
 /* What the gate lets through, in order: @first is TRUE for the first data

@@ -10,7 +10,7 @@ UNIT_TESTS += test-config test-rtpstats test-tsgop test-switch \
               test-alerts test-webhook test-metrics \
               test-fec test-ratectl test-rtcpfb test-rung test-ladder
 FUZZ_TARGETS += fuzz-config fuzz-tsgop fuzz-sdp fuzz-rtpstats \
-                fuzz-alert-expr fuzz-fec fuzz-rtcpfb
+                fuzz-alert-expr fuzz-fec fuzz-rtcpfb fuzz-rung-gate
 
 UNIT_BINS := $(UNIT_TESTS:%=$(B)/tests/%)
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/tests/%)

@@ -18,9 +18,16 @@
 
 #define HF_TEST_PID 0x100
 
+/* Frame @frame's PTS (90 kHz, 30 fps), the same on every rung; near the
+ * 33-bit wrap, which frame 10 crosses. */
+#define HF_TEST_PTS(frame) \
+  ((((G_GINT64_CONSTANT (1) << 33) - 10 * 3000) + (gint64) (frame) * 3000) \
+      & ((G_GINT64_CONSTANT (1) << 33) - 1))
+
 /* One TS packet of rung @rung, frame @frame: a frame's first packet has
- * PUSI (and the random-access flag when @key); @rung and @frame are
- * written in the payload so the test can tell packets apart. */
+ * PUSI (and the random-access flag when @key) and starts a PES with the
+ * frame's PTS; @rung and @frame are written in the adaptation field or
+ * payload so the test can tell packets apart. */
 static void
 hf_test_packet (guint8 * pkt, guint rung, guint frame, gboolean first,
     gboolean key)
@@ -30,11 +37,29 @@ hf_test_packet (guint8 * pkt, guint rung, guint frame, gboolean first,
   pkt[1] = (first ? 0x40 : 0) | ((HF_TEST_PID >> 8) & 0x1f);
   pkt[2] = HF_TEST_PID & 0xff;
   if (first) {
+    gint64 pts = HF_TEST_PTS (frame);
+    guint8 *pes = pkt + 8;
+
     pkt[3] = 0x30;              /* adaptation field + payload */
-    pkt[4] = 1;
+    pkt[4] = 3;
     pkt[5] = key ? 0x40 : 0;
     pkt[6] = rung;
     pkt[7] = frame;
+    /* PES: 00 00 01 E0, length 0, '10' flags, PTS only, 5 header bytes. */
+    pes[0] = 0;
+    pes[1] = 0;
+    pes[2] = 1;
+    pes[3] = 0xe0;
+    pes[4] = 0;
+    pes[5] = 0;
+    pes[6] = 0x80;
+    pes[7] = 0x80;
+    pes[8] = 5;
+    pes[9] = 0x21 | ((pts >> 29) & 0x0e);
+    pes[10] = (pts >> 22) & 0xff;
+    pes[11] = 0x01 | ((pts >> 14) & 0xfe);
+    pes[12] = (pts >> 7) & 0xff;
+    pes[13] = 0x01 | ((pts << 1) & 0xfe);
   } else {
     pkt[3] = 0x10;
     pkt[4] = rung;
@@ -212,6 +237,228 @@ GST_START_TEST (test_new_rung_ahead_is_held_until_the_old_keyframe)
   }
   fail_unless_equals_int (g.current, 0);
   hf_test_check_sent (&o, 1, 0, 20, 30);
+  g_byte_array_unref (o.sent);
+  hf_rung_gate_clear (&g);
+}
+
+GST_END_TEST;
+
+/* Issue 6: the switch request lands between the two rungs' copies of the
+ * same keyframe (it is picked up on whichever rung's thread calls the
+ * filter next).  Rungs 0 (old) and 1 (new) each deliver frames 0..149 (GOP
+ * 30) in order, one rung ahead of the other: @lag >= 0, the new rung by
+ * @lag frames (each frame's new copy first at 0); @lag < 0, the old rung
+ * by -@lag - 1 frames.  The request comes before event @at.
+ * Returns the frame at which the new rung started (G_MAXUINT: never),
+ * after checking every frame went out exactly once, in order, whole. */
+static guint
+hf_test_interleave (gint lag, guint at)
+{
+  HfRungGate g;
+  HfTestOutput o = { g_byte_array_new (), 0, 0 };
+  const guint n_frames = 150;
+  guint next[2] = { 0, 0 }, ev = 0, expect = 0, start = G_MAXUINT, i, n;
+  gboolean new_seen = FALSE;
+  guint leader = lag >= 0 ? 1 : 0;
+  guint lead = lag >= 0 ? (guint) lag : (guint) (-lag - 1);
+
+  hf_rung_gate_init (&g, 0);
+  while (next[0] < n_frames || next[1] < n_frames) {
+    guint rung;
+    gsize size;
+    guint8 *data;
+
+    /* The leader goes first while it is not more than @lag ahead. */
+    if (next[leader] < n_frames && next[leader] <= next[!leader] + lead)
+      rung = leader;
+    else
+      rung = !leader;
+    if (ev == at)
+      hf_rung_gate_request (&g, 1);
+    data = hf_test_frame (rung, next[rung], next[rung] % 30 == 0,
+        2 + next[rung] % 3, &size);
+    hf_rung_gate_filter (&g, rung, data, size, HF_TEST_PID, hf_test_emit, &o);
+    g_free (data);
+    next[rung]++;
+    ev++;
+  }
+
+  /* Checked without an assertion per packet (each one costs a write to
+   * libcheck's pipe): the first wrong packet fails the test. */
+  n = o.sent->len / HF_TS_PACKET;
+  for (i = 0; i < n; i++) {
+    const guint8 *pkt = o.sent->data + i * HF_TS_PACKET;
+    guint rung = hf_test_rung_of (pkt), f = hf_test_frame_of (pkt);
+    gboolean ok;
+
+    if (pkt[1] & 0x40)
+      ok = f == expect++;
+    else
+      ok = f + 1 == expect;
+    if (ok && rung == 1 && !new_seen) {
+      new_seen = TRUE;
+      start = f;
+      ok = hf_ts_packet_is_keyframe_start (pkt, HF_TEST_PID) &&
+          o.first_at == i * HF_TS_PACKET;
+    }
+    if (!ok || rung != (new_seen ? 1u : 0u))
+      fail ("lag %d, request at %u: packet %u (rung %u, frame %u) out of "
+          "place", lag, at, (guint) i, rung, f);
+  }
+  fail_unless (expect == n_frames, "lag %d, request at %u: %u frames sent",
+      lag, at, expect);
+  fail_unless_equals_int (o.firsts, new_seen ? 1 : 0);
+  fail_unless_equals_int (g.forced, 0);
+  g_byte_array_unref (o.sent);
+  hf_rung_gate_clear (&g);
+  return start;
+}
+
+GST_START_TEST (test_request_between_the_new_and_the_old_keyframe)
+{
+  HfRungGate g;
+  HfTestOutput o = { g_byte_array_new (), 0, 0 };
+  guint frame;
+
+  /* Per frame, the new rung's copy first.  The request lands after the
+   * new rung's keyframe 30 and before the old one's: the new rung's 30
+   * is gone, so the old rung goes on (no freeze) and the switch is at 60. */
+  hf_rung_gate_init (&g, 0);
+  for (frame = 0; frame < 90; frame++) {
+    static const guint new_first[] = { 1, 0 };
+    gsize size;
+    guint8 *data;
+    guint i;
+
+    for (i = 0; i < 2; i++) {
+      if (frame == 30 && i == 1)
+        hf_rung_gate_request (&g, 1);
+      data = hf_test_frame (new_first[i], frame, frame % 30 == 0,
+          2 + frame % 3, &size);
+      hf_rung_gate_filter (&g, new_first[i], data, size, HF_TEST_PID,
+          hf_test_emit, &o);
+      g_free (data);
+    }
+  }
+  fail_unless_equals_int (g.current, 1);
+  fail_unless_equals_int (g.switches, 1);
+  hf_test_check_sent (&o, 0, 1, 60, 90);
+  g_byte_array_unref (o.sent);
+  hf_rung_gate_clear (&g);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_request_between_the_old_and_the_new_keyframe)
+{
+  HfRungGate g;
+  HfTestOutput o = { g_byte_array_new (), 0, 0 };
+  guint frame;
+
+  /* Per frame, the old rung's copy first.  The request lands after the
+   * old rung's keyframe 30 went out and before the new one's: the new
+   * rung's 30..59 must not follow the old rung's (1 s replayed); the
+   * switch is at 60. */
+  hf_rung_gate_init (&g, 0);
+  for (frame = 0; frame < 90; frame++) {
+    static const guint old_first[] = { 0, 1 };
+    gsize size;
+    guint8 *data;
+    guint i;
+
+    for (i = 0; i < 2; i++) {
+      if (frame == 30 && i == 1)
+        hf_rung_gate_request (&g, 1);
+      data = hf_test_frame (old_first[i], frame, frame % 30 == 0,
+          2 + frame % 3, &size);
+      hf_rung_gate_filter (&g, old_first[i], data, size, HF_TEST_PID,
+          hf_test_emit, &o);
+      g_free (data);
+    }
+  }
+  fail_unless_equals_int (g.current, 1);
+  fail_unless_equals_int (g.switches, 1);
+  hf_test_check_sent (&o, 0, 1, 60, 90);
+  g_byte_array_unref (o.sent);
+  hf_rung_gate_clear (&g);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_every_interleaving_sends_each_frame_once)
+{
+  /* Either rung ahead by 0..3 frames (as the rungs' threads are), about a
+   * GOP, or more; the request at every point of the first 120 events. */
+  static const gint lags[] = { -41, -32, -31, -30, -4, -3, -2, -1, 0, 1, 2,
+    3, 29, 30, 31, 40
+  };
+  guint l, at, start;
+
+  for (l = 0; l < G_N_ELEMENTS (lags); l++) {
+    gint lag = lags[l];
+
+    for (at = 0; at < 120; at++) {
+      start = hf_test_interleave (lag, at);
+      /* A switch happens, at a keyframe, at most two GOPs later. */
+      fail_unless (start % 30 == 0 && start <= 120, "lag %d, request at %u: "
+          "new rung from frame %u", lag, at, start);
+    }
+  }
+  /* Asked well before keyframe 30 reaches either rung: switched at 30. */
+  fail_unless_equals_int (hf_test_interleave (0, 20), 30);
+  fail_unless_equals_int (hf_test_interleave (3, 20), 30);
+  fail_unless_equals_int (hf_test_interleave (-3, 20), 30);
+}
+
+GST_END_TEST;
+
+/* The gate reads PES headers of the rungs' TS: garbage (random adaptation
+ * field and PES lengths, PTS jumping about) is never read out of bounds
+ * (ASan), goes out in whole packets, and no more than was fed goes out. */
+GST_START_TEST (test_gate_survives_garbage)
+{
+  HfRungGate g;
+  HfTestOutput o = { g_byte_array_new (), 0, 0 };
+  GRand *rand = g_rand_new_with_seed (6);
+  guint8 data[4 * HF_TS_PACKET];
+  gsize fed = 0;
+  guint i, j;
+
+  hf_rung_gate_init (&g, 0);
+  for (i = 0; i < 20000; i++) {
+    guint rung = g_rand_int_range (rand, 0, 3);
+
+    for (j = 0; j < sizeof (data); j++)
+      data[j] = g_rand_int (rand);
+    for (j = 0; j < 4; j++) {
+      guint8 *pkt = data + j * HF_TS_PACKET;
+
+      pkt[0] = 0x47;
+      if (g_rand_boolean (rand)) {
+        pkt[1] = 0x40 | ((HF_TEST_PID >> 8) & 0x1f);
+        pkt[2] = HF_TEST_PID & 0xff;
+      }
+      if (g_rand_boolean (rand)) {
+        guint off = 4 + ((pkt[3] & 0x20) ? 1 + MIN (pkt[4], 183) : 0);
+
+        if (off + 3 <= HF_TS_PACKET) {
+          pkt[off] = 0;
+          pkt[off + 1] = 0;
+          pkt[off + 2] = 1;
+        }
+      }
+    }
+    if (i % 50 == 0)
+      hf_rung_gate_request (&g, g_rand_int_range (rand, 0, 3));
+    hf_rung_gate_filter (&g, rung, data, sizeof (data), HF_TEST_PID,
+        hf_test_emit, &o);
+    fed += sizeof (data);
+  }
+  fail_unless (o.sent->len > 0);
+  fail_unless (o.sent->len <= fed);
+  fail_unless (g.held->len <= HF_RUNG_GATE_MAX_HELD + sizeof (data));
+  fail_unless (g.old_held->len <= HF_RUNG_GATE_MAX_HELD + sizeof (data));
+  g_rand_free (rand);
   g_byte_array_unref (o.sent);
   hf_rung_gate_clear (&g);
 }
@@ -562,6 +809,10 @@ hf_ladder_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_switch_happens_at_the_keyframe_of_both_rungs);
   tcase_add_test (tc, test_new_rung_ahead_is_held_until_the_old_keyframe);
+  tcase_add_test (tc, test_request_between_the_new_and_the_old_keyframe);
+  tcase_add_test (tc, test_request_between_the_old_and_the_new_keyframe);
+  tcase_add_test (tc, test_every_interleaving_sends_each_frame_once);
+  tcase_add_test (tc, test_gate_survives_garbage);
   tcase_add_test (tc, test_keyframe_in_the_middle_of_a_buffer);
   tcase_add_test (tc, test_no_switch_without_a_keyframe_or_a_video_pid);
   tcase_add_test (tc,

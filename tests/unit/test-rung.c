@@ -350,6 +350,148 @@ GST_START_TEST (test_failed_step_up_doubles_the_wait)
 
 GST_END_TEST;
 
+/* Issue 6: an RTP output's estimate is the edge's REMB, capped at ~1.5 x
+ * what the edge receives: at 500k it reads ~760k, never the 1.56M that
+ * 1.3 x 1200k asks for.  At the cap the bound is unknown: step up after
+ * one clean period, and let the REMB climb after the rung is taken. */
+GST_START_TEST (test_capped_estimate_steps_back_up_after_a_clean_period)
+{
+  HfRung *r = hf_rung_new (hf_test_ladder, 3, HF_TEST_T0_US);
+  HfRung *plain = hf_rung_new (hf_test_ladder, 3, HF_TEST_T0_US);
+  gint64 now = HF_TEST_T0_US, t;
+  HfRungReport cut = hf_test_report (0, 600000, -1);
+  HfRungReport at_cap = hf_test_report (0, 760000, -1);
+  HfRungReport climbing = hf_test_report (0, 0, -1);
+  HfRungReport cut_again = hf_test_report (0, 700000, -1);
+  guint64 est;
+
+  hf_rung_set_link (r, FALSE, TRUE);
+  fail_unless (hf_rung_update (r, &cut, now, NULL));
+  fail_unless (hf_rung_update (plain, &cut, now, NULL));
+  fail_unless_equals_int (hf_rung_get (r), 2);
+  hf_rung_applied (r, 2, now);
+  hf_rung_applied (plain, 2, now);
+  now += HF_TEST_STEP_US;
+  /* Without the cap rule the rung is stuck at the bottom for good. */
+  t = now;
+  fail_unless_equals_int (hf_test_feed (plain, &at_cap, &t,
+          60 * G_USEC_PER_SEC), 0);
+  fail_unless_equals_int (hf_rung_get (plain), 2);
+  /* With it: up after one clean period, not before. */
+  fail_unless_equals_int (hf_test_feed (r, &at_cap, &now,
+          HF_RUNG_CLEAN_US - HF_TEST_STEP_US), 0);
+  fail_unless_equals_int (hf_test_feed (r, &at_cap, &now,
+          2 * HF_TEST_STEP_US), 1);
+  fail_unless_equals_int (hf_rung_get (r), 1);
+  /* Until the switch, and while the REMB climbs afterwards (40 %/s), an
+   * estimate below the new rung is no reason to step back down. */
+  fail_unless_equals_int (hf_test_feed (r, &at_cap, &now,
+          G_USEC_PER_SEC), 0);
+  hf_rung_applied (r, 1, now);
+  for (est = 760000; est < 1800000; est = est * 108 / 100) {
+    climbing.estimate_bps = est;
+    fail_if (hf_rung_update (r, &climbing, now, NULL));
+    now += HF_TEST_STEP_US;
+  }
+  fail_unless_equals_int (hf_rung_get (r), 1);
+  /* Caught up: an estimate below the rung steps down again at once. */
+  fail_unless (hf_rung_update (r, &cut_again, now, NULL));
+  fail_unless_equals_int (hf_rung_get (r), 2);
+  hf_rung_free (plain);
+  hf_rung_free (r);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_cut_while_the_estimate_climbs_steps_down)
+{
+  HfRung *r = hf_rung_new (hf_test_ladder, 3, HF_TEST_T0_US);
+  gint64 now = HF_TEST_T0_US;
+  HfRungReport cut = hf_test_report (0, 600000, -1);
+  HfRungReport at_cap = hf_test_report (0, 760000, -1);
+  HfRungReport rep = hf_test_report (0, 0, -1);
+
+  hf_rung_set_link (r, FALSE, TRUE);
+  fail_unless (hf_rung_update (r, &cut, now, NULL));
+  hf_rung_applied (r, 2, now);
+  now += HF_TEST_STEP_US;
+  fail_unless_equals_int (hf_test_feed (r, &at_cap, &now,
+          HF_RUNG_CLEAN_US + HF_TEST_STEP_US), 1);
+  hf_rung_applied (r, 1, now);
+  rep.estimate_bps = 1000000;
+  fail_if (hf_rung_update (r, &rep, now, NULL));
+  now += HF_TEST_STEP_US;
+  /* The link cannot carry 1.2M: the receiver cuts its estimate. */
+  rep.estimate_bps = 800000;
+  fail_unless (hf_rung_update (r, &rep, now, NULL));
+  fail_unless_equals_int (hf_rung_get (r), 2);
+  hf_rung_free (r);
+}
+
+GST_END_TEST;
+
+/* Issue 6: 5 % random loss that FEC/RTX repair must not pin the output
+ * to the bottom rung. */
+GST_START_TEST (test_repaired_link_ignores_loss_below_ten_percent)
+{
+  HfRung *r = hf_rung_new (hf_test_ladder, 3, HF_TEST_T0_US);
+  HfRung *plain = hf_rung_new (hf_test_ladder, 3, HF_TEST_T0_US);
+  gint64 now = HF_TEST_T0_US, t;
+  HfRungReport repaired_loss = hf_test_report (0.05, 0, -1);
+  HfRungReport heavy = hf_test_report (0.12, 0, -1);
+  HfRungReport at_cap = hf_test_report (0.05, 760000, -1);
+
+  hf_rung_set_link (r, TRUE, TRUE);
+  fail_unless (hf_rung_update (plain, &repaired_loss, now, NULL));
+  t = now;
+  fail_unless_equals_int (hf_test_feed (r, &repaired_loss, &t,
+          30 * G_USEC_PER_SEC), 0);
+  fail_unless_equals_int (hf_rung_get (r), 0);
+  /* Beyond what repair is for: down as before. */
+  fail_unless (hf_rung_update (r, &heavy, t, NULL));
+  fail_unless_equals_int (hf_rung_get (r), 1);
+  hf_rung_applied (r, 1, t);
+  t += HF_RUNG_SETTLE_US + HF_TEST_STEP_US;
+  fail_unless (hf_rung_update (r, &heavy, t, NULL));
+  fail_unless_equals_int (hf_rung_get (r), 2);
+  hf_rung_applied (r, 2, t);
+  t += HF_TEST_STEP_US;
+  /* 5 % with repair counts as clean: back up after a clean period. */
+  fail_unless_equals_int (hf_test_feed (r, &at_cap, &t,
+          HF_RUNG_CLEAN_US + HF_TEST_STEP_US), 1);
+  fail_unless_equals_int (hf_rung_get (r), 1);
+  hf_rung_free (plain);
+  hf_rung_free (r);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_report_with_nothing_known_holds_the_rung)
+{
+  HfRung *r = hf_rung_new (hf_test_ladder, 3, HF_TEST_T0_US);
+  gint64 now = HF_TEST_T0_US;
+  HfRungReport lossy = hf_test_report (0.2, 0, -1);
+  HfRungReport stale = hf_test_report (-1, 0, -1);
+  HfRungReport clean = hf_test_report (0, 0, -1);
+
+  hf_rung_set_link (r, TRUE, TRUE);
+  fail_unless (hf_rung_update (r, &lossy, now, NULL));
+  fail_unless (hf_rung_update (r, &lossy, now + HF_RUNG_DOWN_HOLD_US, NULL));
+  now += HF_RUNG_DOWN_HOLD_US + HF_TEST_STEP_US;
+  fail_unless_equals_int (hf_rung_get (r), 2);
+  /* Feedback gone: no step up however long it lasts ... */
+  fail_unless_equals_int (hf_test_feed (r, &stale, &now,
+          5 * HF_RUNG_CLEAN_US), 0);
+  /* ... and the clean time counts from when feedback is back. */
+  fail_unless_equals_int (hf_test_feed (r, &clean, &now,
+          3 * HF_RUNG_CLEAN_US - HF_TEST_STEP_US), 0);
+  fail_unless_equals_int (hf_test_feed (r, &clean, &now,
+          2 * HF_TEST_STEP_US), 1);
+  hf_rung_free (r);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_single_rung_ladder_never_moves)
 {
   static const guint64 one[] = { 1000000 };
@@ -391,6 +533,10 @@ hf_rung_suite (void)
   tcase_add_test (tc, test_without_any_estimate_steps_up_after_three_periods);
   tcase_add_test (tc, test_failed_step_up_doubles_the_wait);
   tcase_add_test (tc, test_single_rung_ladder_never_moves);
+  tcase_add_test (tc, test_capped_estimate_steps_back_up_after_a_clean_period);
+  tcase_add_test (tc, test_cut_while_the_estimate_climbs_steps_down);
+  tcase_add_test (tc, test_repaired_link_ignores_loss_below_ten_percent);
+  tcase_add_test (tc, test_report_with_nothing_known_holds_the_rung);
   return s;
 }
 
