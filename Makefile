@@ -7,6 +7,8 @@
 #   make bench        relay latency and CPU figures
 #   make bench-failover  failover gap, revert, slate and merge-loss figures
 #   make bench-linkem  hf-linkem forwarding rate and CPU
+#   make bench-fec    residual loss and overhead of FEC and RTX per loss rate
+#   make bench-abr    how fast hf-push follows a link whose capacity drops
 #   make drill        every shipped drill scenario, one table of SLOs
 #   make drill-netns  the same with network namespaces and veth pairs (root)
 #   WERROR=1          turn warnings into errors
@@ -113,6 +115,13 @@ bench: all $(B)/hf-bench-latency
 
 bench-failover: all $(B)/hf-bench-failover
 	tools/bench-failover.sh $(B)
+
+.PHONY: bench-fec bench-abr
+bench-fec: all $(B)/hf-linkem
+	tools/bench-fec.sh $(B)
+
+bench-abr: all $(B)/hf-linkem $(B)/hf-probe
+	tools/bench-abr.sh $(B)
 
 # GStreamer's own formatting (its gst-indent settings of GNU indent), on .c
 # files only, as GStreamer does: indent mangles headers around G_BEGIN_DECLS.

@@ -161,6 +161,11 @@ hf_api_server (HfApi * api, SoupServerMessage * msg, gint64 now)
   json_builder_add_int_value (b, (now - api->started_us) / G_USEC_PER_SEC);
   json_builder_set_member_name (b, "started_at");
   json_builder_add_string_value (b, api->started_at);
+  /* The monotonic clock every *_mono_ms figure (hf-probe, hf-push's
+   * bitrate lines, the event stream) is on: lets a script put its own
+   * actions on the same timeline. */
+  json_builder_set_member_name (b, "mono_ms");
+  json_builder_add_int_value (b, now / 1000);
   json_builder_set_member_name (b, "streams");
   json_builder_add_int_value (b, api->streams->len);
   json_builder_set_member_name (b, "http_requests");

@@ -52,7 +52,8 @@ done
 
 "$B/hf-push" 'srt://127.0.0.1:9011' --label PRIMARY --pattern smpte &
 pids+=($!)
-"$B/hf-push" 'rtp://127.0.0.1:5014' --label BACKUP --pattern ball &
+"$B/hf-push" 'rtp://127.0.0.1:5014' --label BACKUP --pattern ball --fec auto \
+  --rtx on --max-bitrate 2000 &
 pids+=($!)
 
 cat <<MSG
@@ -76,6 +77,10 @@ cat <<MSG
                          HF_DRILL_ORIGIN_VIEW=srt://127.0.0.1:9000 \\
                            $B/hf-drill run tools/drills/kill-primary.ini
   Switch by hand:        $B/hfctl switch demo backup     ($B/hfctl switch demo auto)
+  Make the backup's link lossy and narrow, and watch FEC, retransmissions
+  and the bitrate follow (fec_recovered, rtx_received, target_bitrate_bps):
+                         $B/hf-linkem --ctl $SOCK ctl backup fwd loss 5% rate 800kbit
+                         $B/hf-linkem --ctl $SOCK ctl backup restore
 
   Ctrl-C stops the demo.
 
