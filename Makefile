@@ -27,7 +27,7 @@ SAN_FLAGS :=
 endif
 
 PKGS := glib-2.0 gobject-2.0 gio-2.0 gstreamer-1.0 gstreamer-base-1.0 \
-        gstreamer-app-1.0 gstreamer-rtp-1.0 gstreamer-sdp-1.0 \
+        gstreamer-app-1.0 gstreamer-net-1.0 gstreamer-rtp-1.0 gstreamer-sdp-1.0 \
         gstreamer-video-1.0 libsoup-3.0 json-glib-1.0 srt
 TEST_PKGS := gstreamer-check-1.0
 

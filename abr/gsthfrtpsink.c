@@ -340,24 +340,6 @@ gst_hf_rtp_sink_request_rtx (GstHfRtpSink * self, GstPad * rtx_src,
       gst_event_new_custom (GST_EVENT_CUSTOM_UPSTREAM, s));
 }
 
-/* udpsrc's sender-address meta.  Looked up by its API type's name, which
- * udpsrc (libgstnet) registers, as ingest/hf-input-repair.c does: the
- * meta's layout comes from the header and libgstnet need not be linked. */
-static GstNetAddressMeta *
-gst_hf_rtp_sink_net_address_meta (GstBuffer * buf)
-{
-  static gpointer cached = NULL;
-  GType api = (GType) g_atomic_pointer_get (&cached);
-
-  if (G_UNLIKELY (!api)) {
-    api = g_type_from_name ("GstNetAddressMetaAPI");
-    if (!api)
-      return NULL;
-    g_atomic_pointer_set (&cached, (gpointer) api);
-  }
-  return (GstNetAddressMeta *) gst_buffer_get_meta (buf, api);
-}
-
 /* Whether @from is @dest, an IPv4 address also matching its IPv4-mapped
  * IPv6 form (what an IPv6 socket with bind-address "::" reports for an
  * IPv4 peer). */
@@ -431,7 +413,7 @@ gst_hf_rtp_sink_on_feedback (GstPad * pad, GstPadProbeInfo * info,
   HfRtcpResult res;
   GstMapInfo map;
   guint32 ssrc = (guint) g_atomic_int_get (&self->media_ssrc);
-  GstNetAddressMeta *meta = gst_hf_rtp_sink_net_address_meta (buf);
+  GstNetAddressMeta *meta = gst_buffer_get_net_address_meta (buf);
   GInetAddress *from = NULL;
   gint new_percent = -1;
   gdouble loss_smoothed = 0.0;

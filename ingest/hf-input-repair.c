@@ -217,24 +217,6 @@ hf_input_fb_on_media (HfInput * input, guint slot, gsize size,
   }
 }
 
-/* udpsrc's sender-address meta.  Looked up by its API type's name, which
- * udpsrc (libgstnet) registers: the meta's layout comes from the header,
- * and the module need not link libgstnet for one accessor. */
-static GstNetAddressMeta *
-hf_input_net_address_meta (GstBuffer * buf)
-{
-  static gpointer cached = NULL;
-  GType api = (GType) g_atomic_pointer_get (&cached);
-
-  if (G_UNLIKELY (!api)) {
-    api = g_type_from_name ("GstNetAddressMetaAPI");
-    if (!api)
-      return NULL;
-    g_atomic_pointer_set (&cached, (gpointer) api);
-  }
-  return (GstNetAddressMeta *) gst_buffer_get_meta (buf, api);
-}
-
 /* stats_lock held: remembers where the sender's packets come from. */
 void
 hf_input_fb_note_peer_locked (HfInput * input, const HfInputProbe * probe,
@@ -248,7 +230,7 @@ hf_input_fb_note_peer_locked (HfInput * input, const HfInputProbe * probe,
   if (!probe->rtcp && fb->rtp_peer &&
       now - fb->rtp_peer_us < HF_INPUT_PEER_REFRESH_US)
     return;
-  meta = hf_input_net_address_meta (buf);
+  meta = gst_buffer_get_net_address_meta (buf);
   if (!meta || !meta->addr)
     return;
   if (probe->rtcp) {
