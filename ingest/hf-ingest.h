@@ -90,6 +90,12 @@ typedef enum
 } HfFecMode;
 
 const gchar *hf_fec_mode_to_string (HfFecMode mode);
+/* Reads `fec=off|auto|N` (N: 1..100 percent of overhead) and
+ * `rtx=on|off` of an RTP link's URL, inputs and outputs alike; absent
+ * parameters are off.  On failure (HF_INGEST_ERROR_URL, naming the
+ * parameter and its value) the outputs hold no meaning. */
+gboolean hf_url_param_repair (const HfUrl * url, HfFecMode * fec_mode,
+    gint * fec_percent, gboolean * rtx_on, GError ** error);
 
 typedef struct
 {

@@ -237,18 +237,17 @@ hf_input_spec_parse_kbps (const HfUrl * url, const gchar * key, gint * kbps,
   return hf_url_param_int (url, key, 1, 1000000, kbps, error);
 }
 
-/* `fec=off|auto|N`, `rtx=on|off`, `min-bitrate`, `max-bitrate`. */
-static gboolean
-hf_input_spec_parse_repair (const HfUrl * url, HfInputSpec * spec,
-    GError ** error)
+gboolean
+hf_url_param_repair (const HfUrl * url, HfFecMode * fec_mode,
+    gint * fec_percent, gboolean * rtx_on, GError ** error)
 {
   const gchar *fec = hf_url_param (url, "fec");
   const gchar *rtx = hf_url_param (url, "rtx");
 
-  spec->fec_mode = HF_FEC_OFF;
-  spec->fec_percent = 0;
+  *fec_mode = HF_FEC_OFF;
+  *fec_percent = 0;
   if (fec && g_str_equal (fec, "auto")) {
-    spec->fec_mode = HF_FEC_AUTO;
+    *fec_mode = HF_FEC_AUTO;
   } else if (fec && !g_str_equal (fec, "off")) {
     gchar *end = NULL;
     gint64 v = g_ascii_strtoll (fec, &end, 10);
@@ -259,15 +258,15 @@ hf_input_spec_parse_repair (const HfUrl * url, HfInputSpec * spec,
           "percent from 1 to 100", fec);
       return FALSE;
     }
-    spec->fec_mode = HF_FEC_FIXED;
-    spec->fec_percent = (gint) v;
+    *fec_mode = HF_FEC_FIXED;
+    *fec_percent = (gint) v;
   }
 
-  spec->rtx = FALSE;
+  *rtx_on = FALSE;
   if (rtx) {
     if (g_str_equal (rtx, "on") || g_str_equal (rtx, "true") ||
         g_str_equal (rtx, "1")) {
-      spec->rtx = TRUE;
+      *rtx_on = TRUE;
     } else if (!(g_str_equal (rtx, "off") || g_str_equal (rtx, "false") ||
             g_str_equal (rtx, "0"))) {
       g_set_error (error, HF_INGEST_ERROR, HF_INGEST_ERROR_URL,
@@ -275,6 +274,17 @@ hf_input_spec_parse_repair (const HfUrl * url, HfInputSpec * spec,
       return FALSE;
     }
   }
+  return TRUE;
+}
+
+/* `fec=off|auto|N`, `rtx=on|off`, `min-bitrate`, `max-bitrate`. */
+static gboolean
+hf_input_spec_parse_repair (const HfUrl * url, HfInputSpec * spec,
+    GError ** error)
+{
+  if (!hf_url_param_repair (url, &spec->fec_mode, &spec->fec_percent,
+          &spec->rtx, error))
+    return FALSE;
 
   spec->min_bitrate_kbps = spec->max_bitrate_kbps = 0;
   if (!hf_input_spec_parse_kbps (url, "min-bitrate", &spec->min_bitrate_kbps,

@@ -90,32 +90,13 @@ static gboolean
 hf_config_parse_repair (const HfUrl * url, const gchar * text,
     HfOutputSpec * spec, GError ** error)
 {
-  const gchar *fec = hf_url_param (url, "fec");
-  const gchar *rtx = hf_url_param (url, "rtx");
+  g_autoptr (GError) err = NULL;
 
-  spec->fec_mode = HF_FEC_OFF;
-  if (fec && g_str_equal (fec, "auto")) {
-    spec->fec_mode = HF_FEC_AUTO;
-  } else if (fec && !g_str_equal (fec, "off")) {
-    guint64 pct;
-
-    if (!g_ascii_string_to_unsigned (fec, 10, 1, 100, &pct, NULL)) {
-      g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
-          "'%s': fec=%s: expected off, auto or an overhead in percent "
-          "(1 to 100)", text, fec);
-      return FALSE;
-    }
-    spec->fec_mode = HF_FEC_FIXED;
-    spec->fec_percent = (gint) pct;
-  }
-  spec->rtx = FALSE;
-  if (rtx && (g_str_equal (rtx, "on") || g_str_equal (rtx, "true") ||
-          g_str_equal (rtx, "1"))) {
-    spec->rtx = TRUE;
-  } else if (rtx && !g_str_equal (rtx, "off") && !g_str_equal (rtx, "false")
-      && !g_str_equal (rtx, "0")) {
-    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID,
-        "'%s': rtx=%s: expected on or off", text, rtx);
+  /* The same parameters, read the same way, as an RTP input's. */
+  if (!hf_url_param_repair (url, &spec->fec_mode, &spec->fec_percent,
+          &spec->rtx, &err)) {
+    g_set_error (error, HF_CONFIG_ERROR, HF_CONFIG_ERROR_INVALID, "'%s': %s",
+        text, err->message);
     return FALSE;
   }
   return TRUE;
